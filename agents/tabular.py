@@ -1,0 +1,183 @@
+"""Tabular Q-learning, SARSA and Expected SARSA (the book's chapters 18-19), batched over num_envs.
+
+One class, three TD targets (pure functions below). Acting is epsilon-greedy with random tie-breaking,
+which covers the book's rule "act randomly while the Q row is all zeros" and also breaks partial ties fairly.
+Where the book bootstraps from a terminal state's Q row (which stays 0 there anyway), we mask it with
+`terminated`: the same numbers on the book's maze, and correct on envs where terminal rows could be non-zero.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+import torch
+
+from rlkit.errors import IncompatibleError, UserError
+from rlkit.schedules import linear_schedule
+from rlkit.types import AgentContext, Transition
+
+RULES = ("q_learning", "sarsa", "expected_sarsa")
+
+
+@dataclass
+class TabularConfig:
+    """Hyperparameters of the tabular agents (the book's values are the defaults).
+
+    Attributes:
+        name: which TD rule: q_learning, sarsa or expected_sarsa.
+        alpha: learning rate in (0, 1].
+        gamma: discount in [0, 1].
+        epsilon: exploration rate at the start, in [0, 1].
+        epsilon_final: exploration rate after `epsilon_decay_steps` env steps (None: constant `epsilon`).
+        epsilon_decay_steps: env steps of the linear decay from `epsilon` to `epsilon_final`.
+        init_q: initial value of every Q entry (optimistic values explore more).
+    """
+
+    name: str = "q_learning"
+    alpha: float = 0.1
+    gamma: float = 0.9
+    epsilon: float = 0.1
+    epsilon_final: float | None = None
+    epsilon_decay_steps: int = 0
+    init_q: float = 0.0
+
+    def validate(self) -> None:
+        """Raises UserError naming the first key that is out of range."""
+        checks = [
+            ("name", self.name in RULES, f"one of {', '.join(RULES)}"),
+            ("alpha", 0.0 < self.alpha <= 1.0, "in (0, 1]"),
+            ("gamma", 0.0 <= self.gamma <= 1.0, "in [0, 1]"),
+            ("epsilon", 0.0 <= self.epsilon <= 1.0, "in [0, 1]"),
+            ("epsilon_final", self.epsilon_final is None or 0.0 <= self.epsilon_final <= 1.0, "in [0, 1]"),
+            ("epsilon_decay_steps", self.epsilon_decay_steps >= 0, ">= 0"),
+        ]
+        for key, ok, allowed in checks:
+            if not ok:
+                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+
+
+def greedy_mask(q: np.ndarray) -> np.ndarray:
+    """True where an action's value equals its row's maximum (all the tied best actions)."""
+    return q == q.max(axis=-1, keepdims=True)
+
+
+def epsilon_greedy_probs(q: np.ndarray, epsilon: float) -> np.ndarray:
+    """The epsilon-greedy policy's action probabilities; greedy mass is shared among tied maxima."""
+    best = greedy_mask(q)
+    n_actions = q.shape[-1]
+    return epsilon / n_actions + (1.0 - epsilon) * best / best.sum(axis=-1, keepdims=True)
+
+
+def td_target(reward: np.ndarray, terminated: np.ndarray, gamma: float, next_value: np.ndarray) -> np.ndarray:
+    """r + gamma * V(s'), with no bootstrap from a terminal state (truncation still bootstraps)."""
+    return reward + gamma * np.where(terminated, 0.0, next_value)
+
+
+class TabularAgent:
+    """A Q-table learned by one of three TD rules; acts epsilon-greedily for all envs at once."""
+
+    def __init__(self, cfg: TabularConfig, ctx: AgentContext):
+        cfg.validate()
+        self.cfg = cfg
+        self.n_states = _discrete_n(ctx, ctx.observation_space, "observation")
+        self.n_actions = _discrete_n(ctx, ctx.action_space, "action")
+        self._obs_start = int(ctx.observation_space.start)
+        self._act_start = int(ctx.action_space.start)
+        self.q = np.full((self.n_states, self.n_actions), cfg.init_q, dtype=np.float64)
+        self.rng = np.random.default_rng(ctx.seed)
+        self.steps = 0
+        self._batch: Transition | None = None
+        self._next_action: np.ndarray | None = None  # SARSA's a', chosen before the update, played next
+        self._next_valid: np.ndarray | None = None
+
+    @property
+    def epsilon(self) -> float:
+        """Current exploration rate (decays linearly when epsilon_final is set)."""
+        c = self.cfg
+        if c.epsilon_final is None:
+            return c.epsilon
+        return linear_schedule(c.epsilon, c.epsilon_final, c.epsilon_decay_steps, self.steps)
+
+    def _policy(self, states: np.ndarray, epsilon: float) -> np.ndarray:
+        """Epsilon-greedy actions; one uniform draw per action decides both exploration and tie-breaks."""
+        q = self.q[states]
+        u = self.rng.random((len(states), self.n_actions + 1))
+        candidates = greedy_mask(q) | (u[:, :1] < epsilon)
+        return np.where(candidates, u[:, 1:], -1.0).argmax(axis=1)
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Epsilon-greedy actions when exploring, greedy (random among ties) otherwise."""
+        states = np.asarray(obs, dtype=np.int64) - self._obs_start
+        actions = self._policy(states, self.epsilon if explore else 0.0)
+        if explore and self._next_action is not None:
+            actions = np.where(self._next_valid, self._next_action, actions)
+            self._next_action = self._next_valid = None
+        return actions + self._act_start
+
+    def observe(self, transition: Transition) -> None:
+        """Keeps the batch for the next update; the steps count drives the epsilon schedule."""
+        self._batch = transition
+        self.steps += len(transition.reward)
+
+    def update(self) -> dict[str, float]:
+        """One TD update per env from the last observed batch."""
+        b = self._batch
+        if b is None:
+            return {}
+        self._batch = None
+        s = np.asarray(b.obs, dtype=np.int64) - self._obs_start
+        a = np.asarray(b.action, dtype=np.int64) - self._act_start
+        s2 = np.asarray(b.next_obs, dtype=np.int64) - self._obs_start
+        q_next = self.q[s2]
+        if self.cfg.name == "q_learning":
+            next_value = q_next.max(axis=1)
+        elif self.cfg.name == "sarsa":
+            a2 = self._policy(s2, self.epsilon)
+            self._next_action, self._next_valid = a2, ~b.done
+            next_value = q_next[np.arange(len(a2)), a2]
+        else:
+            next_value = (epsilon_greedy_probs(q_next, self.epsilon) * q_next).sum(axis=1)
+        td_error = td_target(b.reward, b.terminated, self.cfg.gamma, next_value) - self.q[s, a]
+        np.add.at(self.q, (s, a), self.cfg.alpha * td_error)
+        return {"epsilon": self.epsilon, "abs_td_error": float(np.abs(td_error).mean())}
+
+    def greedy_actions(self) -> np.ndarray:
+        """The greedy action of every state (first index on ties), e.g. to draw a policy map."""
+        return self.q.argmax(axis=1)
+
+    def state_dict(self) -> dict[str, Any]:
+        """Q-table, step count, RNG state and SARSA's pending action."""
+        pending = self._next_action is not None
+        return {
+            "q": torch.from_numpy(self.q.copy()),
+            "steps": self.steps,
+            "rng": self.rng.bit_generator.state,
+            "next_action": torch.from_numpy(self._next_action.copy()) if pending else None,
+            "next_valid": torch.from_numpy(self._next_valid.copy()) if pending else None,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores a state_dict(); refuses a Q-table of another shape."""
+        q = state["q"].numpy()
+        if q.shape != self.q.shape:
+            raise UserError(f"checkpoint Q-table has shape {q.shape}, this env needs {self.q.shape}")
+        self.q = q.astype(np.float64, copy=True)
+        self.steps = int(state["steps"])
+        self.rng.bit_generator.state = state["rng"]
+        pending = state.get("next_action") is not None
+        self._next_action = state["next_action"].numpy().copy() if pending else None
+        self._next_valid = state["next_valid"].numpy().copy() if pending else None
+
+
+def _discrete_n(ctx: AgentContext, space: gym.Space, what: str) -> int:
+    if not isinstance(space, gym.spaces.Discrete):
+        raise IncompatibleError(
+            f"agent '{ctx.agent_name}' is tabular and needs Discrete observation and action spaces, but env "
+            f"'{ctx.env_name}' has observation space {ctx.observation_space} and action space "
+            f"{ctx.action_space} (its {what} space is not Discrete). Use a tabular agent on envs such as "
+            f"maze, FrozenLake-v1, CliffWalking-v1 or Taxi-v3, or a deep agent for this env."
+        )
+    return int(space.n)

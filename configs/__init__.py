@@ -1,0 +1,1 @@
+"""Hydra config groups shipped with rlkit: train.yaml plus the agent/, env/ and experiment/ groups."""

@@ -1,0 +1,51 @@
+"""Builds Gymnasium envs from an env config, turning constructor mistakes into clear user errors."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Callable
+from typing import Any
+
+import gymnasium as gym
+
+import rlkit.envs  # noqa: F401  (registers rlkit's ids)
+from rlkit.errors import UserError
+
+
+def registered_ids() -> list[str]:
+    """All Gymnasium ids known in this process (rlkit's included)."""
+    return sorted(gym.registry.keys())
+
+
+def check_env_id(env_id: str) -> None:
+    """Raises UserError with close matches when `env_id` is not a registered Gymnasium id."""
+    if env_id in gym.registry:
+        return
+    close = difflib.get_close_matches(env_id, registered_ids(), n=5, cutoff=0.5)
+    hint = f" Did you mean: {', '.join(close)}?" if close else ""
+    raise UserError(f"unknown env '{env_id}': it is neither an rlkit env config nor a registered Gymnasium id.{hint}")
+
+
+def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
+    """gymnasium.make(env.id, **env.kwargs) with the configured episode cap and render mode."""
+    check_env_id(env_cfg.id)
+    kwargs = dict(env_cfg.kwargs or {})
+    if env_cfg.max_episode_steps is not None:
+        if env_cfg.max_episode_steps < 1:
+            raise UserError(f"env.max_episode_steps={env_cfg.max_episode_steps} is invalid: it must be >= 1")
+        kwargs["max_episode_steps"] = int(env_cfg.max_episode_steps)
+    if render_mode is not None:
+        kwargs["render_mode"] = render_mode
+    try:
+        return gym.make(env_cfg.id, **kwargs)
+    except TypeError as err:  # an unknown or mistyped constructor argument
+        raise UserError(f"env '{env_cfg.id}' rejected env.kwargs {dict(env_cfg.kwargs)}: {err}") from err
+    except ValueError as err:  # e.g. a malformed maze map: the env's message says what is wrong
+        raise UserError(f"env '{env_cfg.id}': {err}") from err
+    except gym.error.Error as err:
+        raise UserError(f"env '{env_cfg.id}' could not be made: {err}") from err
+
+
+def env_fns(env_cfg: Any, n: int, render_mode: str | None = None) -> list[Callable[[], gym.Env]]:
+    """`n` constructors of the same env, for a vector env."""
+    return [lambda: make_env(env_cfg, render_mode) for _ in range(n)]

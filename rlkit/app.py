@@ -1,0 +1,149 @@
+"""Composition root: turns a composed config into env, agent, loggers and runner, trains, writes summary.json.
+
+This module and cli.py are the only places in rlkit's core that know concrete agent and env classes.
+"""
+
+from __future__ import annotations
+
+import json
+import platform
+import time
+from importlib.metadata import PackageNotFoundError, version
+from pathlib import Path
+from typing import Any
+
+from omegaconf import DictConfig, OmegaConf
+
+from rlkit.agents import AGENTS, SCHEMAS
+from rlkit.config import register_schemas
+from rlkit.envs.factory import env_fns, make_env
+from rlkit.errors import UserError
+from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
+from rlkit.runner import Runner, Schedule
+from rlkit.types import Agent, AgentContext
+from rlkit.ui import make_ui
+from rlkit.vector import SerialVectorEnv
+
+register_schemas(SCHEMAS)
+
+
+def resolve_device(device: str) -> str:
+    """'auto' means CUDA when present, else CPU."""
+    if device != "auto":
+        return device
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:
+    """(total_steps, total_episodes): the run's own, else the env's defaults."""
+    steps, episodes = cfg.total_steps, cfg.total_episodes
+    if steps is None and episodes is None:
+        steps, episodes = cfg.env.default_total_steps, cfg.env.default_total_episodes
+    if steps is None and episodes is None:
+        raise UserError("no training length: set total_steps=N or total_episodes=N")
+    for key, value in (("total_steps", steps), ("total_episodes", episodes)):
+        if value is not None and value < 1:
+            raise UserError(f"{key}={value} is invalid: it must be >= 1")
+    return steps, episodes
+
+
+def validate(cfg: DictConfig) -> None:
+    """Range checks of the run-level keys (types were checked at compose time)."""
+    checks = [
+        ("num_envs", cfg.num_envs >= 1, ">= 1"),
+        ("log_every", cfg.log_every >= 0, ">= 0 (0: only at the end)"),
+        ("eval.every", cfg.eval.every >= 0, ">= 0 (0: only the final evaluation)"),
+        ("eval.episodes", cfg.eval.episodes >= 1, ">= 1"),
+        ("checkpoint.every", cfg.checkpoint.every >= 0, ">= 0 (0: only the final checkpoint)"),
+        ("stop.window", cfg.stop.window >= 1, ">= 1"),
+    ]
+    for key, ok, allowed in checks:
+        if not ok:
+            raise UserError(f"{key}={OmegaConf.select(cfg, key)} is invalid: it must be {allowed}")
+    if cfg.agent.name not in AGENTS:
+        raise UserError(f"unknown agent '{cfg.agent.name}'; valid agents: {', '.join(sorted(AGENTS))}")
+
+
+def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> Agent:
+    """The agent named by cfg.agent.name, built from its typed config and the env's spaces."""
+    ctx = AgentContext(
+        observation_space=observation_space,
+        action_space=action_space,
+        num_envs=cfg.num_envs,
+        seed=cfg.seed,
+        device=resolve_device(cfg.device),
+        agent_name=cfg.agent.name,
+        env_name=cfg.env.name,
+    )
+    agent_cfg = OmegaConf.to_object(cfg.agent)
+    return AGENTS[cfg.agent.name](agent_cfg, ctx)
+
+
+def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
+    """Everything a training run needs, wired together."""
+    validate(cfg)
+    total_steps, total_episodes = resolve_budget(cfg)
+    envs = SerialVectorEnv(env_fns(cfg.env, cfg.num_envs))
+    agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    logger = MultiLogger([TensorBoardLogger(run_dir), JsonlLogger(run_dir / "metrics.jsonl")])
+    schedule = Schedule(
+        total_steps=total_steps,
+        total_episodes=total_episodes,
+        log_every=cfg.log_every,
+        eval_every=cfg.eval.every,
+        eval_episodes=cfg.eval.episodes,
+        checkpoint_every=cfg.checkpoint.every,
+        stop_return_mean=cfg.stop.return_mean,
+        stop_window=cfg.stop.window,
+    )
+    return Runner(
+        agent,
+        envs,
+        lambda: make_env(cfg.env),
+        schedule,
+        logger,
+        run_dir,
+        seed=cfg.seed,
+        ui=make_ui(cfg.ui.value if hasattr(cfg.ui, "value") else str(cfg.ui)),
+        title=f"{cfg.agent.name} on {cfg.env.name}",
+    )
+
+
+def package_versions() -> dict[str, str]:
+    """Versions of Python and the packages that shape a run's numbers."""
+    out = {"python": platform.python_version()}
+    for pkg in ("rlkit", "numpy", "gymnasium", "torch", "hydra-core"):
+        try:
+            out[pkg] = version(pkg)
+        except PackageNotFoundError:
+            out[pkg] = "not installed"
+    return out
+
+
+def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
+    """Trains as configured, writes <run_dir>/summary.json and returns it."""
+    t0 = time.perf_counter()
+    runner = build_runner(cfg, run_dir)
+    try:
+        counters = runner.train()
+    finally:
+        runner.close()
+    summary = {
+        "agent": cfg.agent.name,
+        "env": cfg.env.name,
+        "env_id": cfg.env.id,
+        "seed": cfg.seed,
+        "steps": counters.step,
+        "episodes": counters.episodes,
+        "stopped_early": runner.stopped_early,
+        "wall_time_s": round(time.perf_counter() - t0, 3),
+        "final_eval": runner.final_eval.summary(),
+        "best_eval_return": counters.best_eval,
+        "run_dir": str(run_dir),
+        "versions": package_versions(),
+    }
+    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    return summary

@@ -1,0 +1,68 @@
+"""Greedy evaluation of an agent on its own env instance, seeded per episode so a seed repeats its numbers."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import gymnasium as gym
+import numpy as np
+
+from rlkit.types import Agent
+
+
+@dataclass
+class EvalResult:
+    """Returns and lengths of a set of greedy episodes."""
+
+    returns: list[float]
+    lengths: list[int]
+
+    @property
+    def return_mean(self) -> float:
+        """Mean episode return."""
+        return float(np.mean(self.returns))
+
+    @property
+    def return_std(self) -> float:
+        """Population standard deviation of the returns."""
+        return float(np.std(self.returns))
+
+    @property
+    def length_mean(self) -> float:
+        """Mean episode length in steps."""
+        return float(np.mean(self.lengths))
+
+    def summary(self) -> dict[str, float]:
+        """Mean/std/min/max return and mean length, for summary.json and tables."""
+        return {
+            "episodes": len(self.returns),
+            "return_mean": self.return_mean,
+            "return_std": self.return_std,
+            "return_min": float(np.min(self.returns)),
+            "return_max": float(np.max(self.returns)),
+            "length_mean": self.length_mean,
+        }
+
+    def as_dict(self) -> dict:
+        """Everything, raw lists included."""
+        return {**self.summary(), **asdict(self)}
+
+
+def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int, max_steps: int = 1_000_000) -> EvalResult:
+    """Plays `episodes` greedy episodes; episode k starts from env.reset(seed=seed + k).
+
+    `max_steps` guards against an env without an episode cap and a policy that never ends an episode.
+    """
+    returns, lengths = [], []
+    for k in range(episodes):
+        obs, _ = env.reset(seed=seed + k)
+        total, length, done = 0.0, 0, False
+        while not done and length < max_steps:
+            action = agent.act(np.asarray(obs)[None], explore=False)[0]
+            obs, reward, terminated, truncated, _ = env.step(action)
+            total += float(reward)
+            length += 1
+            done = terminated or truncated
+        returns.append(total)
+        lengths.append(length)
+    return EvalResult(returns, lengths)

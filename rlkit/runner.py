@@ -1,0 +1,215 @@
+"""The one Runner: drives any agent on any vector env, and owns episodes, evaluation, logging and checkpoints.
+
+The agent decides when it learns (it owns its memory); the runner decides everything about time: budgets,
+episode bookkeeping (termination vs truncation is settled in the vector env, once), evaluation every
+`eval.every` env steps, periodic metrics, checkpoints and the progress display.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import gymnasium as gym
+import numpy as np
+
+from rlkit.checkpoint import save_checkpoint
+from rlkit.evaluation import EvalResult, evaluate
+from rlkit.loggers import MultiLogger
+from rlkit.types import Agent, Transition
+from rlkit.ui import NullUI, Snapshot
+from rlkit.vector import SerialVectorEnv
+
+UI_PERIOD_S = 0.1
+
+
+@dataclass
+class Schedule:
+    """When things happen, in env steps (0 disables a periodic event) and the budget."""
+
+    total_steps: int | None
+    total_episodes: int | None
+    log_every: int = 1_000
+    eval_every: int = 2_000
+    eval_episodes: int = 10
+    checkpoint_every: int = 10_000
+    stop_return_mean: float | None = None
+    stop_window: int = 100
+
+
+@dataclass
+class Counters:
+    """The runner's progress, saved in every checkpoint."""
+
+    step: int = 0
+    episodes: int = 0
+    best_eval: float = -float("inf")
+    last_eval: dict[str, float] = field(default_factory=dict)
+
+
+class Runner:
+    """Trains `agent` on `envs`, evaluating greedily on a separate env made by `make_eval_env`."""
+
+    def __init__(
+        self,
+        agent: Agent,
+        envs: SerialVectorEnv,
+        make_eval_env: Callable[[], gym.Env],
+        schedule: Schedule,
+        logger: MultiLogger,
+        run_dir: Path,
+        seed: int = 0,
+        ui: NullUI | None = None,
+        title: str = "train",
+    ):
+        self.agent, self.envs, self.schedule, self.logger = agent, envs, schedule, logger
+        self.run_dir, self.seed, self.title = Path(run_dir), seed, title
+        self.ui = ui or NullUI()
+        self.counters = Counters()
+        self.recent_returns: deque[float] = deque(maxlen=max(schedule.stop_window, 100))
+        self._make_eval_env = make_eval_env
+        self._eval_env: gym.Env | None = None
+        self._last_metrics: dict[str, float] = {}
+        self.stopped_early = False
+
+    # ----- the loop -----------------------------------------------------------------------------------------
+    def train(self) -> Counters:
+        """Runs until the budget (or the stop condition) is reached, then evaluates and checkpoints."""
+        s, c, n = self.schedule, self.counters, self.envs.num_envs
+        ep_return, ep_length = np.zeros(n), np.zeros(n, dtype=np.int64)
+        obs = self.envs.reset(seed=self.seed)
+        self._t0 = self._t_log = time.perf_counter()
+        self._step_log = c.step
+        next_log, next_eval, next_ckpt = (self._next(c.step, e) for e in (s.log_every, s.eval_every, s.checkpoint_every))
+        next_ui = 0.0
+        self.ui.start(self.title)
+        try:
+            while not self._finished():
+                action = self.agent.act(obs)
+                out = self.envs.step(action)
+                self.agent.observe(
+                    Transition(obs, action, out.reward, out.next_obs, out.terminated, out.truncated, out.info)
+                )
+                metrics = self.agent.update()
+                if metrics:
+                    self._last_metrics = metrics
+                c.step += n
+                ep_return += out.reward
+                ep_length += 1
+                done = out.terminated | out.truncated
+                if done.any():
+                    for i in np.flatnonzero(done):
+                        self._end_episode(float(ep_return[i]), int(ep_length[i]))
+                    ep_return[done], ep_length[done] = 0.0, 0
+                obs = out.obs
+                if c.step >= next_log:
+                    self._log_periodic()
+                    next_log = self._next(c.step, s.log_every)
+                if c.step >= next_eval:
+                    self._evaluate()
+                    next_eval = self._next(c.step, s.eval_every)
+                if c.step >= next_ckpt:
+                    self.save("latest")
+                    next_ckpt = self._next(c.step, s.checkpoint_every)
+                now = time.perf_counter()
+                if now >= next_ui:
+                    self.ui.update(self.snapshot())
+                    next_ui = now + UI_PERIOD_S
+        except KeyboardInterrupt:
+            self.save("latest")  # Ctrl-C keeps everything learned so far
+            self.ui.stop(self.snapshot())
+            raise
+        self._log_periodic()
+        self.final_eval = self._evaluate()
+        self.save("latest")
+        self.ui.stop(self.snapshot())
+        return c
+
+    def _finished(self) -> bool:
+        s, c = self.schedule, self.counters
+        if s.total_steps is not None and c.step >= s.total_steps:
+            return True
+        if s.total_episodes is not None and c.episodes >= s.total_episodes:
+            return True
+        return self.stopped_early
+
+    @staticmethod
+    def _next(step: int, every: int) -> float:
+        """The next multiple of `every` after `step` (never, when every is 0)."""
+        return (step // every + 1) * every if every > 0 else float("inf")
+
+    # ----- events -------------------------------------------------------------------------------------------
+    def _end_episode(self, ret: float, length: int) -> None:
+        c, s = self.counters, self.schedule
+        c.episodes += 1
+        self.recent_returns.append(ret)
+        self.logger.log({"train/episode_return": ret, "train/episode_length": length}, c.step)
+        if s.stop_return_mean is not None and len(self.recent_returns) >= s.stop_window:
+            window = list(self.recent_returns)[-s.stop_window :]
+            self.stopped_early = float(np.mean(window)) >= s.stop_return_mean
+
+    def _log_periodic(self) -> None:
+        c = self.counters
+        now = time.perf_counter()
+        sps = (c.step - self._step_log) / max(now - self._t_log, 1e-9)
+        self._t_log, self._step_log = now, c.step
+        metrics = {f"train/{k}": float(v) for k, v in self._last_metrics.items()}
+        self.logger.log({**metrics, "train/episodes": c.episodes, "time/sps": sps}, c.step)
+        self.logger.flush()
+
+    def _evaluate(self) -> EvalResult:
+        if self._eval_env is None:
+            self._eval_env = self._make_eval_env()
+        c = self.counters
+        result = evaluate(self.agent, self._eval_env, self.schedule.eval_episodes, seed=self.seed + 1_000_003)
+        c.last_eval = result.summary()
+        self.logger.log(
+            {
+                "eval/return_mean": result.return_mean,
+                "eval/return_std": result.return_std,
+                "eval/length_mean": result.length_mean,
+            },
+            c.step,
+        )
+        if result.return_mean > c.best_eval:
+            c.best_eval = result.return_mean
+            self.save("best")
+        return result
+
+    def save(self, name: str) -> Path:
+        """Writes checkpoints/<name>.pt with the agent's and the runner's state."""
+        c = self.counters
+        path = self.run_dir / "checkpoints" / f"{name}.pt"
+        runner_state: dict[str, Any] = {"step": c.step, "episodes": c.episodes, "best_eval": c.best_eval}
+        save_checkpoint(path, {"agent": self.agent.state_dict(), "runner": runner_state})
+        return path
+
+    def snapshot(self) -> Snapshot:
+        """The numbers the progress display shows."""
+        s, c = self.schedule, self.counters
+        by_steps = s.total_steps is not None
+        elapsed = time.perf_counter() - self._t0
+        recent = list(self.recent_returns)[-100:]
+        return Snapshot(
+            step=c.step,
+            episodes=c.episodes,
+            total=s.total_steps if by_steps else s.total_episodes,
+            unit="steps" if by_steps else "episodes",
+            sps=c.step / max(elapsed, 1e-9),
+            elapsed=elapsed,
+            return_mean=float(np.mean(recent)) if recent else None,
+            epsilon=self._last_metrics.get("epsilon"),
+            eval_mean=c.last_eval.get("return_mean"),
+            eval_std=c.last_eval.get("return_std"),
+        )
+
+    def close(self) -> None:
+        """Closes envs and loggers."""
+        self.envs.close()
+        if self._eval_env is not None:
+            self._eval_env.close()
+        self.logger.close()
