@@ -1,4 +1,4 @@
-"""rlkit agents (imported as rlkit.agents): name -> (config schema, class). The composition root reads this."""
+"""rlkit agents (imported as rlkit.agents): name -> class and config schemas, read by the composition root."""
 
 from rlkit.agents.tabular import TabularAgent, TabularConfig
 

@@ -59,21 +59,16 @@ class TabularConfig:
                 raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
 
 
-def greedy_mask(q: np.ndarray) -> np.ndarray:
-    """True where an action's value equals its row's maximum (all the tied best actions)."""
-    return q == q.max(axis=-1, keepdims=True)
-
-
-def epsilon_greedy_probs(q: np.ndarray, epsilon: float) -> np.ndarray:
+def epsilon_greedy_probs(q_row: list[float], epsilon: float) -> list[float]:
     """The epsilon-greedy policy's action probabilities; greedy mass is shared among tied maxima."""
-    best = greedy_mask(q)
-    n_actions = q.shape[-1]
-    return epsilon / n_actions + (1.0 - epsilon) * best / best.sum(axis=-1, keepdims=True)
+    best = max(q_row)
+    n_best = q_row.count(best)
+    return [epsilon / len(q_row) + (1.0 - epsilon) * (v == best) / n_best for v in q_row]
 
 
-def td_target(reward: np.ndarray, terminated: np.ndarray, gamma: float, next_value: np.ndarray) -> np.ndarray:
+def td_target(reward: float, terminated: bool, gamma: float, next_value: float) -> float:
     """r + gamma * V(s'), with no bootstrap from a terminal state (truncation still bootstraps)."""
-    return reward + gamma * np.where(terminated, 0.0, next_value)
+    return reward if terminated else reward + gamma * next_value
 
 
 class TabularAgent:
@@ -90,8 +85,8 @@ class TabularAgent:
         self.rng = np.random.default_rng(ctx.seed)
         self.steps = 0
         self._batch: Transition | None = None
-        self._next_action: np.ndarray | None = None  # SARSA's a', chosen before the update, played next
-        self._next_valid: np.ndarray | None = None
+        self._next_action: list[int] | None = None  # SARSA's a', chosen before the update, played next
+        self._next_valid: list[bool] | None = None
 
     @property
     def epsilon(self) -> float:
@@ -101,21 +96,28 @@ class TabularAgent:
             return c.epsilon
         return linear_schedule(c.epsilon, c.epsilon_final, c.epsilon_decay_steps, self.steps)
 
-    def _policy(self, states: np.ndarray, epsilon: float) -> np.ndarray:
-        """Epsilon-greedy actions; one uniform draw per action decides both exploration and tie-breaks."""
-        q = self.q[states]
-        u = self.rng.random((len(states), self.n_actions + 1))
-        candidates = greedy_mask(q) | (u[:, :1] < epsilon)
-        return np.where(candidates, u[:, 1:], -1.0).argmax(axis=1)
+    def _choose(self, state: int, epsilon: float) -> int:
+        """Epsilon-greedy action in one state; ties among the best actions are broken at random."""
+        # rng.random() scaled to an index: a tenth of the cost of rng.integers / rng.choice per call.
+        if epsilon > 0.0 and self.rng.random() < epsilon:
+            return int(self.rng.random() * self.n_actions)
+        row = self.q[state].tolist()
+        best = max(row)
+        if row.count(best) == 1:
+            return row.index(best)
+        ties = [a for a, v in enumerate(row) if v == best]
+        return ties[int(self.rng.random() * len(ties))]
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Epsilon-greedy actions when exploring, greedy (random among ties) otherwise."""
-        states = np.asarray(obs, dtype=np.int64) - self._obs_start
-        actions = self._policy(states, self.epsilon if explore else 0.0)
-        if explore and self._next_action is not None:
-            actions = np.where(self._next_valid, self._next_action, actions)
+        epsilon = self.epsilon if explore else 0.0
+        start = self._obs_start
+        actions = [self._choose(s - start, epsilon) for s in np.asarray(obs).tolist()]
+        if explore and self._next_action is not None:  # SARSA plays the a' its last update used
+            actions = [a2 if ok else a for a, a2, ok in zip(actions, self._next_action, self._next_valid)]
             self._next_action = self._next_valid = None
-        return actions + self._act_start
+        actions = np.asarray(actions, dtype=np.int64)
+        return actions + self._act_start if self._act_start else actions
 
     def observe(self, transition: Transition) -> None:
         """Keeps the batch for the next update; the steps count drives the epsilon schedule."""
@@ -123,26 +125,31 @@ class TabularAgent:
         self.steps += len(transition.reward)
 
     def update(self) -> dict[str, float]:
-        """One TD update per env from the last observed batch."""
+        """One TD update per env from the last observed batch, env by env (the table is small)."""
         b = self._batch
         if b is None:
             return {}
         self._batch = None
-        s = np.asarray(b.obs, dtype=np.int64) - self._obs_start
-        a = np.asarray(b.action, dtype=np.int64) - self._act_start
-        s2 = np.asarray(b.next_obs, dtype=np.int64) - self._obs_start
-        q_next = self.q[s2]
-        if self.cfg.name == "q_learning":
-            next_value = q_next.max(axis=1)
-        elif self.cfg.name == "sarsa":
-            a2 = self._policy(s2, self.epsilon)
-            self._next_action, self._next_valid = a2, ~b.done
-            next_value = q_next[np.arange(len(a2)), a2]
-        else:
-            next_value = (epsilon_greedy_probs(q_next, self.epsilon) * q_next).sum(axis=1)
-        td_error = td_target(b.reward, b.terminated, self.cfg.gamma, next_value) - self.q[s, a]
-        np.add.at(self.q, (s, a), self.cfg.alpha * td_error)
-        return {"epsilon": self.epsilon, "abs_td_error": float(np.abs(td_error).mean())}
+        q, rule, epsilon = self.q, self.cfg.name, self.epsilon
+        next_actions, abs_td = [], 0.0
+        batch = (b.obs, b.action, b.reward, b.next_obs, b.terminated)
+        for s, a, r, s2, terminated in zip(*(x.tolist() for x in batch)):
+            s, a, s2 = s - self._obs_start, a - self._act_start, s2 - self._obs_start
+            if rule == "q_learning":
+                next_value = max(q[s2].tolist())
+            elif rule == "sarsa":
+                a2 = self._choose(s2, epsilon)
+                next_actions.append(a2)
+                next_value = float(q[s2, a2])
+            else:
+                row = q[s2].tolist()
+                next_value = sum(p * v for p, v in zip(epsilon_greedy_probs(row, epsilon), row))
+            td_error = td_target(r, terminated, self.cfg.gamma, next_value) - q[s, a]
+            q[s, a] += self.cfg.alpha * td_error
+            abs_td += abs(td_error)
+        if rule == "sarsa":
+            self._next_action, self._next_valid = next_actions, (~b.done).tolist()
+        return {"epsilon": epsilon, "abs_td_error": abs_td / len(b.reward)}
 
     def greedy_actions(self) -> np.ndarray:
         """The greedy action of every state (first index on ties), e.g. to draw a policy map."""
@@ -155,8 +162,8 @@ class TabularAgent:
             "q": torch.from_numpy(self.q.copy()),
             "steps": self.steps,
             "rng": self.rng.bit_generator.state,
-            "next_action": torch.from_numpy(self._next_action.copy()) if pending else None,
-            "next_valid": torch.from_numpy(self._next_valid.copy()) if pending else None,
+            "next_action": list(self._next_action) if pending else None,
+            "next_valid": list(self._next_valid) if pending else None,
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -167,9 +174,7 @@ class TabularAgent:
         self.q = q.astype(np.float64, copy=True)
         self.steps = int(state["steps"])
         self.rng.bit_generator.state = state["rng"]
-        pending = state.get("next_action") is not None
-        self._next_action = state["next_action"].numpy().copy() if pending else None
-        self._next_valid = state["next_valid"].numpy().copy() if pending else None
+        self._next_action, self._next_valid = state.get("next_action"), state.get("next_valid")
 
 
 def _discrete_n(ctx: AgentContext, space: gym.Space, what: str) -> int:

@@ -23,7 +23,9 @@ def check_env_id(env_id: str) -> None:
         return
     close = difflib.get_close_matches(env_id, registered_ids(), n=5, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
-    raise UserError(f"unknown env '{env_id}': it is neither an rlkit env config nor a registered Gymnasium id.{hint}")
+    raise UserError(
+        f"unknown env '{env_id}': it is neither an rlkit env config nor a registered Gymnasium id.{hint}"
+    )
 
 
 def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:

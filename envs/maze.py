@@ -8,6 +8,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
+
 from rlkit.envs.maze_maps import DX, DY, FLOOR, MAPS, TRAP, TREASURE, WALL, MazeMap, parse_map, random_map
 
 CELL_PX = 16

@@ -1,4 +1,4 @@
-"""Checkpoints: written atomically (temp file, fsync, rename) and loaded without unpickling arbitrary objects."""
+"""Checkpoints: written atomically (temp file, fsync, rename), loaded without unpickling arbitrary objects."""
 
 from __future__ import annotations
 

@@ -54,7 +54,9 @@ def rewrite_overrides(args: list[str]) -> list[str]:
             try:
                 check_env_id(value)
             except UserError as err:
-                raise _choice_error("env", value, ", or any registered Gymnasium id (e.g. FrozenLake-v1)") from err
+                raise _choice_error(
+                    "env", value, ", or any registered Gymnasium id (e.g. FrozenLake-v1)"
+                ) from err
             out += ["env=gym", f"env.id={value}", f"env.name={value.replace('/', '_')}"]
         elif key.startswith("env.kwargs."):
             out.append(f"++{arg}")
@@ -84,7 +86,9 @@ def _compose_message(err: BaseException) -> str:
     parts = []
     while err is not None:
         lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-        parts += [ln for ln in lines if not ln.startswith(("reference_type", "object_type", "Config search path"))]
+        parts += [
+            ln for ln in lines if not ln.startswith(("reference_type", "object_type", "Config search path"))
+        ]
         err = err.__cause__
     seen = []
     for part in parts:
@@ -112,7 +116,7 @@ def train_help() -> str:
     lines = [
         "usage: rlkit train [group=option ...] [key=value ...] [hydra.run.dir=DIR]",
         "",
-        "Trains with one runner; every run writes runs/<date>/<time>_<agent>_<env>/ with the resolved config,",
+        "Every run writes runs/<date>/<time>_<agent>_<env>/ with the resolved config (.hydra/),",
         "TensorBoard events, metrics.jsonl, checkpoints/ and summary.json.",
         "",
         *_groups_help(),
@@ -137,7 +141,9 @@ def _groups_help() -> list[str]:
         lines.append(f"{group}s ({prefix}{group}=NAME):")
         lines += [f"  {name:<16} {text}" for name, text in group_options(group).items()]
         if group == "env":
-            lines.append(f"  {'<Gymnasium id>':<16} any registered id, e.g. env=FrozenLake-v1 env.kwargs.map_name=8x8")
+            lines.append(
+                f"  {'<Gymnasium id>':<16} any registered id, e.g. env=FrozenLake-v1 env.kwargs.map_name=8x8"
+            )
     return lines
 
 

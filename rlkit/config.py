@@ -1,4 +1,4 @@
-"""Typed config schemas (dataclasses) registered in Hydra's ConfigStore, so bad keys and types fail at compose time.
+"""Typed config schemas (dataclasses) in Hydra's ConfigStore: bad keys and types fail at compose time.
 
 The YAML files in configs/ list a schema first in their defaults, e.g. configs/agent/sarsa.yaml starts with
 `defaults: [tabular_schema, _self_]`; each agent's schema lives beside its code and is registered here.
@@ -32,8 +32,9 @@ class EnvConfig:
         id: a registered Gymnasium id, e.g. rlkit/GridMaze-v0 or FrozenLake-v1.
         kwargs: constructor arguments passed to gymnasium.make.
         max_episode_steps: episode cap (truncation); None keeps the id's registered cap.
-        default_total_steps: training length in env steps when neither total_steps nor total_episodes is set.
-        default_total_episodes: training length in episodes when neither total_steps nor total_episodes is set.
+        default_total_steps: training length in env steps when neither total_steps nor
+            total_episodes is set.
+        default_total_episodes: the same in episodes.
     """
 
     name: str = MISSING

@@ -8,7 +8,13 @@ from __future__ import annotations
 
 import json
 import math
+import os
+import socket
+import struct
+import time
 from pathlib import Path
+
+import google_crc32c
 
 from rlkit.types import Logger
 
@@ -35,25 +41,47 @@ class JsonlLogger:
 
 
 class TensorBoardLogger:
-    """Scalars into TensorBoard event files in the run directory."""
+    """Scalars into a TensorBoard event file in the run directory, one event per `log` call.
+
+    Why not torch's SummaryWriter? Its record checksums are computed in pure Python (about 100 us a scalar),
+    which costs more than a tabular agent's whole step. This writer builds the same protobuf events and
+    checksums them with google-crc32c (C): a few microseconds per call. The file format is TFRecord:
+    length, masked CRC-32C of the length, the serialized Event, masked CRC-32C of the Event.
+    """
 
     def __init__(self, log_dir: Path):
-        from torch.utils.tensorboard import SummaryWriter  # imported lazily: it takes ~1 s
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
 
-        self._writer = SummaryWriter(log_dir=str(log_dir), flush_secs=10)
+        self._event, self._summary = Event, Summary
+        name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.rlkit"
+        self.path = Path(log_dir) / name
+        self._file = open(self.path, "ab")  # noqa: SIM115 (kept open for the run)
+        self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
 
     def log(self, metrics: dict[str, float], step: int) -> None:
-        """One add_scalar per metric."""
-        for tag, value in metrics.items():
-            self._writer.add_scalar(tag, value, step)
+        """One event holding every metric of this call."""
+        values = [self._summary.Value(tag=tag, simple_value=float(v)) for tag, v in metrics.items()]
+        self._write(self._event(wall_time=time.time(), step=int(step), summary=self._summary(value=values)))
+
+    def _write(self, event) -> None:
+        data = event.SerializeToString()
+        header = struct.pack("<Q", len(data))
+        self._file.write(header + _masked_crc32c(header) + data + _masked_crc32c(data))
 
     def flush(self) -> None:
-        """Writes pending events to disk."""
-        self._writer.flush()
+        """Writes buffered events to disk."""
+        self._file.flush()
 
     def close(self) -> None:
         """Flushes and closes the event file."""
-        self._writer.close()
+        self._file.close()
+
+
+def _masked_crc32c(data: bytes) -> bytes:
+    """TFRecord's masked CRC-32C, packed little-endian."""
+    crc = google_crc32c.value(data)
+    return struct.pack("<I", (((crc >> 15) | (crc << 17)) + 0xA282EAD8) & 0xFFFFFFFF)
 
 
 class MultiLogger:

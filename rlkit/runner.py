@@ -80,11 +80,11 @@ class Runner:
     def train(self) -> Counters:
         """Runs until the budget (or the stop condition) is reached, then evaluates and checkpoints."""
         s, c, n = self.schedule, self.counters, self.envs.num_envs
-        ep_return, ep_length = np.zeros(n), np.zeros(n, dtype=np.int64)
         obs = self.envs.reset(seed=self.seed)
         self._t0 = self._t_log = time.perf_counter()
         self._step_log = c.step
-        next_log, next_eval, next_ckpt = (self._next(c.step, e) for e in (s.log_every, s.eval_every, s.checkpoint_every))
+        next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval_every)
+        next_ckpt = self._next(c.step, s.checkpoint_every)
         next_ui = 0.0
         self.ui.start(self.title)
         try:
@@ -98,13 +98,8 @@ class Runner:
                 if metrics:
                     self._last_metrics = metrics
                 c.step += n
-                ep_return += out.reward
-                ep_length += 1
-                done = out.terminated | out.truncated
-                if done.any():
-                    for i in np.flatnonzero(done):
-                        self._end_episode(float(ep_return[i]), int(ep_length[i]))
-                    ep_return[done], ep_length[done] = 0.0, 0
+                for _, ep_return, ep_length in out.finished:
+                    self._end_episode(ep_return, ep_length)
                 obs = out.obs
                 if c.step >= next_log:
                     self._log_periodic()

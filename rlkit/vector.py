@@ -27,6 +27,7 @@ class VecStep:
     terminated: np.ndarray
     truncated: np.ndarray
     info: list[dict[str, Any]]
+    finished: list[tuple[int, float, int]]  # (env index, episode return, episode length) of ended episodes
 
 
 class SerialVectorEnv:
@@ -40,34 +41,47 @@ class SerialVectorEnv:
         self.single_observation_space = self.envs[0].observation_space
         self.single_action_space = self.envs[0].action_space
         self._obs_dtype = self.single_observation_space.dtype or np.float32
-        self._obs_shape = self.single_observation_space.shape or ()
-
-    def _empty_obs(self) -> np.ndarray:
-        return np.empty((self.num_envs, *self._obs_shape), dtype=self._obs_dtype)
+        self._returns = [0.0] * self.num_envs
+        self._lengths = [0] * self.num_envs
+        self._no_end = np.zeros(self.num_envs, dtype=bool)  # shared, read-only: most steps end no episode
+        self._no_end.flags.writeable = False
 
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Resets every env; env i gets seed + i so a seed fixes the whole batch."""
-        obs = self._empty_obs()
-        for i, env in enumerate(self.envs):
-            obs[i], _ = env.reset(seed=None if seed is None else seed + i)
-        return obs
+        self._returns, self._lengths = [0.0] * self.num_envs, [0] * self.num_envs
+        obs = [env.reset(seed=None if seed is None else seed + i)[0] for i, env in enumerate(self.envs)]
+        return np.asarray(obs, dtype=self._obs_dtype)
 
     def step(self, actions: np.ndarray) -> VecStep:
-        """Steps each env with its action; resets those whose episode ended."""
-        n = self.num_envs
-        obs, next_obs = self._empty_obs(), self._empty_obs()
-        reward = np.empty(n, dtype=np.float64)
-        terminated = np.empty(n, dtype=bool)
-        truncated = np.empty(n, dtype=bool)
-        infos: list[dict[str, Any]] = [None] * n  # type: ignore[list-item]
-        for i, env in enumerate(self.envs):
-            o, r, term, trunc, info = env.step(actions[i])
-            next_obs[i] = o
-            reward[i], terminated[i], truncated[i], infos[i] = r, term, trunc, info
+        """Steps each env, keeps episode returns and lengths, resets the envs whose episode ended."""
+        obs, next_obs, rewards, terms, truncs, infos, finished = [], [], [], [], [], [], []
+        returns, lengths = self._returns, self._lengths
+        for i, (env, action) in enumerate(zip(self.envs, actions.tolist())):
+            o, r, term, trunc, info = env.step(action)
+            next_obs.append(o)
+            returns[i] += r
+            lengths[i] += 1
             if term or trunc:
+                finished.append((i, float(returns[i]), lengths[i]))
+                returns[i], lengths[i] = 0.0, 0
                 o, _ = env.reset()
-            obs[i] = o
-        return VecStep(obs, next_obs, reward, terminated, truncated, infos)
+            obs.append(o)
+            rewards.append(r)
+            terms.append(term)
+            truncs.append(trunc)
+            infos.append(info)
+        obs_arr, rewards_arr = np.asarray(obs, dtype=self._obs_dtype), np.asarray(rewards, dtype=np.float64)
+        if not finished:  # then next_obs == obs and no flag is set: skip three conversions
+            return VecStep(obs_arr, obs_arr, rewards_arr, self._no_end, self._no_end, infos, finished)
+        return VecStep(
+            obs_arr,
+            np.asarray(next_obs, dtype=self._obs_dtype),
+            rewards_arr,
+            np.asarray(terms, dtype=bool),
+            np.asarray(truncs, dtype=bool),
+            infos,
+            finished,
+        )
 
     def render(self, index: int = 0) -> Any:
         """Renders one of the envs with its own render mode."""

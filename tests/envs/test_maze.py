@@ -8,6 +8,7 @@ from gymnasium.utils.env_checker import check_env
 from gymnasium.wrappers import TimeLimit
 from hypothesis import given, settings
 from hypothesis import strategies as st
+
 from rlkit.envs.maze import AGENT_COLOR, GridMazeEnv
 from rlkit.envs.maze_maps import MAPS, SIMPLE, TRAPS, parse_map, random_map
 
