@@ -1,100 +1,18 @@
 """The `rlkit` command: a tiny dispatcher that pops the subcommand and hands the rest of argv to Hydra.
 
-Before Hydra runs, the overrides are checked by composing them once with Hydra's compose API, so a wrong name,
-key or type gets one clear line (with the valid choices) instead of a stack trace; `env=<Gymnasium id>` is
-rewritten to `env=gym env.id=<id>`, and `env.kwargs.<name>=value` may add new constructor arguments.
+Before Hydra runs, the overrides are composed once (rlkit.compose): a wrong name, key or type gets one
+clear line with the valid choices instead of a stack trace.
 """
 
 from __future__ import annotations
 
-import difflib
 import sys
-from importlib.resources import files
 from pathlib import Path
 
+from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides
 from rlkit.errors import UserError
 
 SUBCOMMANDS = {"train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)"}
-GROUPS = ("agent", "env", "experiment")
-
-
-def group_options(group: str) -> dict[str, str]:
-    """Option name -> its one-line description (the first comment line of its YAML file)."""
-    out = {}
-    for path in sorted(files("rlkit.configs").joinpath(group).iterdir(), key=lambda p: p.name):
-        if path.name.endswith(".yaml"):
-            lines = [ln for ln in path.read_text(encoding="utf-8").splitlines() if ln.startswith("# ")]
-            text = next((ln[2:] for ln in lines if not ln.startswith("# @package")), "")
-            out[path.name[: -len(".yaml")]] = text
-    return out
-
-
-def _choice_error(group: str, value: str, extra: str = "") -> UserError:
-    options = sorted(group_options(group))
-    close = difflib.get_close_matches(value, options, n=1)
-    hint = f" Did you mean '{close[0]}'?" if close else ""
-    return UserError(f"unknown {group} '{value}'.{hint} Valid {group}s: {', '.join(options)}{extra}")
-
-
-def rewrite_overrides(args: list[str]) -> list[str]:
-    """Checks group choices and expands the shorthands (env=<Gymnasium id>, env.kwargs.<name>=value)."""
-    out = []
-    for arg in args:
-        key, sep, value = arg.partition("=")
-        bare = key.lstrip("+~")
-        if not sep or arg.startswith("-"):
-            out.append(arg)
-        elif bare == "agent" and value not in group_options("agent"):
-            raise _choice_error("agent", value)
-        elif bare == "experiment" and value not in group_options("experiment"):
-            raise _choice_error("experiment", value)
-        elif bare == "env" and value not in group_options("env"):
-            from rlkit.envs.factory import check_env_id
-
-            try:
-                check_env_id(value)
-            except UserError as err:
-                raise _choice_error(
-                    "env", value, ", or any registered Gymnasium id (e.g. FrozenLake-v1)"
-                ) from err
-            out += ["env=gym", f"env.id={value}", f"env.name={value.replace('/', '_')}"]
-        elif key.startswith("env.kwargs."):
-            out.append(f"++{arg}")
-        else:
-            out.append(arg)
-    return out
-
-
-def check_compose(overrides: list[str]) -> None:
-    """Composes the config once so that unknown keys and wrong types fail here, naming the key."""
-    from hydra import compose, initialize_config_module
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    import rlkit.app  # noqa: F401  (registers the config schemas)
-
-    plain = [o for o in overrides if not o.startswith("-") and not o.lstrip("+~").startswith("hydra")]
-    try:
-        with initialize_config_module(config_module="rlkit.configs", version_base="1.3"):
-            compose("train", overrides=plain)
-    except (HydraException, OmegaConfBaseException) as err:
-        raise UserError(_compose_message(err)) from err
-
-
-def _compose_message(err: BaseException) -> str:
-    """One line out of Hydra's and OmegaConf's multi-line messages, keeping the key and the reason."""
-    parts = []
-    while err is not None:
-        lines = [ln.strip() for ln in str(err).splitlines() if ln.strip()]
-        parts += [
-            ln for ln in lines if not ln.startswith(("reference_type", "object_type", "Config search path"))
-        ]
-        err = err.__cause__
-    seen = []
-    for part in parts:
-        if part not in seen:
-            seen.append(part)
-    return "invalid config: " + "; ".join(seen[:4])
 
 
 def main_help() -> str:
@@ -199,9 +117,8 @@ def main(argv: list[str] | None = None) -> int:
         if "-h" in rest or "--help" in rest:
             print(train_help())
             return 0
-        overrides = rewrite_overrides(rest)
-        check_compose(overrides)
-        return _train(overrides)
+        compose_config(rest)  # fails here, in one line, on a bad name, key or type
+        return _train(rewrite_overrides(rest))
     except UserError as err:
         print(f"rlkit: error: {err}", file=sys.stderr)
         return 2
