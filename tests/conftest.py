@@ -1,0 +1,32 @@
+"""Shared helpers: run `rlkit train` in-process with exactly the config the CLI would compose."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from rlkit.app import build_runner, train
+from rlkit.compose import compose_config
+from rlkit.runner import Runner
+
+
+def train_in_process(run_dir: Path, *overrides: str) -> dict:
+    """`rlkit train <overrides> ui=none` in this process; returns summary.json's content."""
+    return train(compose_config(["ui=none", *overrides]), run_dir)
+
+
+def trained_runner(run_dir: Path, *overrides: str) -> Runner:
+    """Like train_in_process, but returns the (closed) runner so tests can look at the agent."""
+    runner = build_runner(compose_config(["ui=none", *overrides]), run_dir)
+    try:
+        runner.train()
+    finally:
+        runner.close()
+    return runner
+
+
+@pytest.fixture
+def run_dir(tmp_path: Path) -> Path:
+    """A fresh run directory."""
+    return tmp_path / "run"
