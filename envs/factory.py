@@ -31,7 +31,7 @@ def check_env_id(env_id: str) -> None:
 def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
     """gymnasium.make(env.id, **env.kwargs) with the configured episode cap and render mode."""
     check_env_id(env_cfg.id)
-    kwargs = dict(env_cfg.kwargs or {})
+    kwargs = _plain(env_cfg.kwargs) or {}
     if env_cfg.max_episode_steps is not None:
         if env_cfg.max_episode_steps < 1:
             raise UserError(f"env.max_episode_steps={env_cfg.max_episode_steps} is invalid: it must be >= 1")
@@ -41,11 +41,18 @@ def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
     try:
         return gym.make(env_cfg.id, **kwargs)
     except TypeError as err:  # an unknown or mistyped constructor argument
-        raise UserError(f"env '{env_cfg.id}' rejected env.kwargs {dict(env_cfg.kwargs)}: {err}") from err
+        raise UserError(f"env '{env_cfg.id}' rejected env.kwargs {_plain(env_cfg.kwargs)}: {err}") from err
     except ValueError as err:  # e.g. a malformed maze map: the env's message says what is wrong
         raise UserError(f"env '{env_cfg.id}': {err}") from err
     except gym.error.Error as err:
         raise UserError(f"env '{env_cfg.id}' could not be made: {err}") from err
+
+
+def _plain(value: Any) -> Any:
+    """Hydra's DictConfig/ListConfig values as plain dicts and lists, which env constructors expect."""
+    from omegaconf import OmegaConf
+
+    return OmegaConf.to_container(value, resolve=True) if OmegaConf.is_config(value) else value
 
 
 def env_fns(env_cfg: Any, n: int, render_mode: str | None = None) -> list[Callable[[], gym.Env]]:

@@ -92,14 +92,17 @@ def _train(overrides: list[str]) -> int:
 
 def _print_summary(s: dict) -> None:
     ev = s["final_eval"]
+    run_dir = Path(s["run_dir"])
+    if run_dir.is_relative_to(Path.cwd()):
+        run_dir = run_dir.relative_to(Path.cwd())
     stop = " (stop condition reached)" if s["stopped_early"] else ""
     print(
         f"\nDone{stop}: {s['agent']} on {s['env']}: {s['episodes']:,} episodes, {s['steps']:,} steps "
         f"in {s['wall_time_s']:.1f} s\n"
         f"Final greedy evaluation ({ev['episodes']} episodes): return {ev['return_mean']:.2f} "
         f"± {ev['return_std']:.2f}, mean length {ev['length_mean']:.1f}\n"
-        f"Run directory: {s['run_dir']}\n"
-        f"TensorBoard:   tensorboard --logdir {s['run_dir']}",
+        f"Run directory: {run_dir}\n"
+        f"TensorBoard:   tensorboard --logdir {run_dir}",
         flush=True,
     )
 
