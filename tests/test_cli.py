@@ -18,7 +18,9 @@ RLKIT = shutil.which("rlkit", path=str(Path(sys.executable).parent)) or "rlkit"
 
 def test_default_train_subprocess(tmp_path: Path) -> None:
     env = {**os.environ, "PYTHONWARNINGS": "ignore"}
-    proc = subprocess.run([RLKIT, "train"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env)
+    proc = subprocess.run(
+        [RLKIT, "train"], cwd=tmp_path, capture_output=True, text=True, timeout=120, env=env
+    )
     assert proc.returncode == 0, proc.stderr
     out = proc.stdout
     assert "q_learning on maze: 200 episodes" in out
@@ -48,12 +50,18 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
         (["train", "env=mase"], "unknown env 'mase'. Did you mean 'maze'?"),
         (["train", "env=CartPol"], "Did you mean 'CartPole-v1'"),
         (["train", "+experiment=nope"], "Valid experiments: book_q_learning, book_sarsa"),
-        (["train", "agent.alpha=abc"], "Value 'abc' of type 'str' could not be converted to Float; full_key: agent.alpha"),
+        (
+            ["train", "agent.alpha=abc"],
+            "Value 'abc' of type 'str' could not be converted to Float; full_key: agent.alpha",
+        ),
         (["train", "agent.alpah=0.1"], "Key 'alpah' not in 'TabularConfig'"),
         (["train", "ui=fancy"], "ui"),
         (["train", "agent.alpha=1.5"], "agent.alpha=1.5 is invalid: it must be in (0, 1]"),
         (["train", "num_envs=0"], "num_envs=0 is invalid: it must be >= 1"),
-        (["train", "env=CartPole-v1"], "needs Discrete observation and action spaces, but env 'CartPole-v1' has"),
+        (
+            ["train", "env=CartPole-v1"],
+            "needs Discrete observation and action spaces, but env 'CartPole-v1' has",
+        ),
         (["train", "env=maze", "env.kwargs.map=[abc]"], "unknown symbol"),
         (["trian"], "unknown command 'trian'; valid commands: train"),
     ],
@@ -81,5 +89,10 @@ def test_chosen_run_dir_and_overrides(tmp_path: Path, capsys) -> None:
     argv = ["train", "agent=sarsa", "env=maze_traps", "agent.epsilon=0.2", "total_steps=2000", "seed=3"]
     assert main([*argv, "ui=none", f"hydra.run.dir={run_dir}"]) == 0
     summary = json.loads((run_dir / "summary.json").read_text())
-    assert (summary["agent"], summary["env"], summary["steps"], summary["seed"]) == ("sarsa", "maze_traps", 2000, 3)
+    assert (summary["agent"], summary["env"], summary["steps"], summary["seed"]) == (
+        "sarsa",
+        "maze_traps",
+        2000,
+        3,
+    )
     assert "epsilon: 0.2" in (run_dir / ".hydra" / "config.yaml").read_text()

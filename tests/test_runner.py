@@ -27,7 +27,7 @@ def test_run_directory_holds_everything(run_dir) -> None:
     assert {p.name for p in run_dir.iterdir()} >= {"metrics.jsonl", "checkpoints", "summary.json"}
     events = EventAccumulator(str(run_dir))
     events.Reload()
-    assert TAGS <= set(events.Tags()["scalars"])
+    assert set(events.Tags()["scalars"]) >= TAGS
     returns = events.Scalars("train/episode_return")
     assert len(returns) == 50 and all(e.value in (0.0, 100.0) for e in returns)
     rows = read_jsonl(run_dir / "metrics.jsonl")
@@ -107,5 +107,7 @@ def test_gymnasium_env_by_id_with_constructor_kwargs(run_dir) -> None:
 
 
 def test_cliffwalking_runs(run_dir) -> None:
-    summary = train_in_process(run_dir, "env=CliffWalking-v1", "total_steps=2000", "env.max_episode_steps=100")
+    summary = train_in_process(
+        run_dir, "env=CliffWalking-v1", "total_steps=2000", "env.max_episode_steps=100"
+    )
     assert summary["steps"] == 2000 and summary["episodes"] >= 1

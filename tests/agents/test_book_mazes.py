@@ -25,7 +25,9 @@ SEEDS = range(10)
 
 
 def final_evals(tmp_path, *overrides: str) -> list[dict]:
-    return [train_in_process(tmp_path / f"s{seed}", *overrides, f"seed={seed}")["final_eval"] for seed in SEEDS]
+    return [
+        train_in_process(tmp_path / f"s{seed}", *overrides, f"seed={seed}")["final_eval"] for seed in SEEDS
+    ]
 
 
 @pytest.mark.parametrize("agent", ["q_learning", "sarsa"])

@@ -124,5 +124,7 @@ def test_bad_hyperparameters_name_the_key() -> None:
 def test_incompatible_spaces_are_named() -> None:
     box = gym.spaces.Box(0, 255, (84, 84, 4), np.uint8)
     ctx = AgentContext(box, gym.spaces.Discrete(4), agent_name="q_learning", env_name="Pixels")
-    with pytest.raises(IncompatibleError, match=r"Discrete observation.*'Pixels'.*Box\(0, 255, \(84, 84, 4\)"):
+    with pytest.raises(
+        IncompatibleError, match=r"Discrete observation.*'Pixels'.*Box\(0, 255, \(84, 84, 4\)"
+    ):
         TabularAgent(TabularConfig(), ctx)
