@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import zipfile
@@ -12,22 +13,15 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def test_wheel_contents_and_console_script(tmp_path: Path) -> None:
-    subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "pip",
-            "wheel",
-            "--no-deps",
-            "--no-build-isolation",
-            "-q",
-            "-w",
-            str(tmp_path),
-            str(ROOT),
-        ],
-        check=True,
-        capture_output=True,
-    )
+    src = tmp_path / "src"  # build from a copy, so the build leaves nothing in the checkout
+    skip = shutil.ignore_patterns("__pycache__", "*.egg-info")
+    for name in ("rlkit", "envs", "agents", "configs"):
+        shutil.copytree(ROOT / name, src / name, ignore=skip)
+    for name in ("pyproject.toml", "README.md"):
+        shutil.copy(ROOT / name, src / name)
+    pip = [sys.executable, "-m", "pip"]
+    wheel_cmd = [*pip, "wheel", "--no-deps", "--no-build-isolation", "-q", "-w", str(tmp_path), str(src)]
+    subprocess.run(wheel_cmd, check=True, capture_output=True)
     (wheel,) = tmp_path.glob("rlkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in (
@@ -43,7 +37,18 @@ def test_wheel_contents_and_console_script(tmp_path: Path) -> None:
 
     prefix = tmp_path / "prefix"
     subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--prefix", str(prefix), str(wheel)],
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--no-deps",
+            "--ignore-installed",
+            "-q",
+            "--prefix",
+            str(prefix),
+            str(wheel),
+        ],
         check=True,
         capture_output=True,
     )
