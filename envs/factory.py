@@ -10,6 +10,7 @@ import gymnasium as gym
 
 import rlkit.envs  # noqa: F401  (registers rlkit's ids)
 from rlkit.errors import UserError
+from rlkit.vector import SerialVectorEnv
 
 
 def registered_ids() -> list[str]:
@@ -58,3 +59,8 @@ def _plain(value: Any) -> Any:
 def env_fns(env_cfg: Any, n: int, render_mode: str | None = None) -> list[Callable[[], gym.Env]]:
     """`n` constructors of the same env, for a vector env."""
     return [lambda: make_env(env_cfg, render_mode) for _ in range(n)]
+
+
+def make_vector_env(env_cfg: Any, num_envs: int) -> SerialVectorEnv:
+    """The training envs as one vector env (the runner's only view of them)."""
+    return SerialVectorEnv(env_fns(env_cfg, num_envs))

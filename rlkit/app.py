@@ -15,25 +15,16 @@ from typing import Any
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.agents import AGENTS, SCHEMAS
+from rlkit.agents.networks import resolve_device
 from rlkit.config import register_schemas
-from rlkit.envs.factory import env_fns, make_env
+from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.errors import UserError
 from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.runner import Runner, Schedule
 from rlkit.types import Agent, AgentContext
 from rlkit.ui import make_ui
-from rlkit.vector import SerialVectorEnv
 
 register_schemas(SCHEMAS)
-
-
-def resolve_device(device: str) -> str:
-    """'auto' means CUDA when present, else CPU."""
-    if device != "auto":
-        return device
-    import torch
-
-    return "cuda" if torch.cuda.is_available() else "cpu"
 
 
 def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:
@@ -73,7 +64,7 @@ def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> A
         action_space=action_space,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
-        device=resolve_device(cfg.device),
+        device=str(resolve_device(cfg.device)),
         agent_name=cfg.agent.name,
         env_name=cfg.env.name,
     )
@@ -85,7 +76,7 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     """Everything a training run needs, wired together."""
     validate(cfg)
     total_steps, total_episodes = resolve_budget(cfg)
-    envs = SerialVectorEnv(env_fns(cfg.env, cfg.num_envs))
+    envs = make_vector_env(cfg.env, cfg.num_envs)
     agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
     run_dir.mkdir(parents=True, exist_ok=True)
     logger = MultiLogger([TensorBoardLogger(run_dir), JsonlLogger(run_dir / "metrics.jsonl")])
