@@ -68,6 +68,19 @@ class CheckpointConfig:
 
 
 @dataclass
+class VideoConfig:
+    """Greedy episodes recorded during training. Attributes:
+    every: env steps between recordings (0: never); each goes to TensorBoard and <run dir>/videos/.
+    fps: frames per second of the recording.
+    scale: integer upscaling of each frame.
+    """
+
+    every: int = 0
+    fps: int = 30
+    scale: int = 1
+
+
+@dataclass
 class StopConfig:
     """Early stop. Attributes:
     return_mean: stop when the mean return of the last `window` episodes reaches this (None: never).
@@ -104,6 +117,8 @@ class TrainConfig:
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     stop: StopConfig = field(default_factory=StopConfig)
+    video: VideoConfig = field(default_factory=VideoConfig)
+    resume: str | None = None  # a run directory to continue (see the README)
 
 
 def register_schemas(agent_schemas: dict[str, type]) -> None:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, field
 
 import gymnasium as gym
 import numpy as np
@@ -16,6 +16,7 @@ class EvalResult:
 
     returns: list[float]
     lengths: list[int]
+    metrics: dict[str, float] = field(default_factory=dict)  # task-specific, e.g. accuracy (logged as eval/<k>)
 
     @property
     def return_mean(self) -> float:

@@ -167,6 +167,7 @@ class Runner:
                 "eval/return_mean": result.return_mean,
                 "eval/return_std": result.return_std,
                 "eval/length_mean": result.length_mean,
+                **{f"eval/{k}": v for k, v in result.metrics.items()},
             },
             c.step,
         )
