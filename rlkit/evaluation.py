@@ -16,7 +16,7 @@ class EvalResult:
 
     returns: list[float]
     lengths: list[int]
-    metrics: dict[str, float] = field(default_factory=dict)  # task-specific, e.g. accuracy (logged as eval/<k>)
+    metrics: dict[str, float] = field(default_factory=dict)  # task-specific, e.g. accuracy: eval/<key>
 
     @property
     def return_mean(self) -> float:

@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from typing import Any, Protocol, runtime_checkable
+from dataclasses import dataclass
+from typing import Any, NamedTuple, Protocol, runtime_checkable
 
 import numpy as np
 
 
-@dataclass
-class Transition:
+class Transition(NamedTuple):
     """One env step for each of `num_envs` envs, in Gymnasium's vocabulary (leading axis = env index).
 
     `next_obs` is the true next observation: where an episode ended it is the final observation,
@@ -22,7 +21,7 @@ class Transition:
     next_obs: np.ndarray
     terminated: np.ndarray
     truncated: np.ndarray
-    info: list[dict[str, Any]] = field(default_factory=list)
+    info: list[dict[str, Any]] = []  # noqa: RUF012 (never mutated)
 
     @property
     def done(self) -> np.ndarray:

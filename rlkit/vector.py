@@ -10,15 +10,13 @@ bootstraps from the real final observation on truncation and never across a rese
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 import gymnasium as gym
 import numpy as np
 
 
-@dataclass
-class VecStep:
+class VecStep(NamedTuple):
     """What one vector step returns. `obs` is what to act on next; `next_obs` what the actions led to."""
 
     obs: np.ndarray
