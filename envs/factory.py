@@ -29,10 +29,15 @@ def check_env_id(env_id: str) -> None:
     )
 
 
-def make_env(env_cfg: Any, render_mode: str | None = None) -> gym.Env:
-    """gymnasium.make(env.id, **env.kwargs) with the configured episode cap and render mode."""
+def make_env(env_cfg: Any, render_mode: str | None = None, evaluation: bool = False) -> gym.Env:
+    """gymnasium.make(env.id, **env.kwargs) with the configured episode cap and render mode.
+
+    With `evaluation`, env.eval_kwargs replace the matching kwargs (a held-out split, unclipped rewards, ...).
+    """
     check_env_id(env_cfg.id)
     kwargs = _plain(env_cfg.kwargs) or {}
+    if evaluation:
+        kwargs.update(_plain(getattr(env_cfg, "eval_kwargs", None)) or {})
     if env_cfg.max_episode_steps is not None:
         if env_cfg.max_episode_steps < 1:
             raise UserError(f"env.max_episode_steps={env_cfg.max_episode_steps} is invalid: it must be >= 1")

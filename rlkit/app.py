@@ -93,7 +93,7 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     return Runner(
         agent,
         envs,
-        lambda: make_env(cfg.env),
+        lambda: make_env(cfg.env, evaluation=True),
         schedule,
         logger,
         run_dir,
