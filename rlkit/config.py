@@ -31,7 +31,7 @@ class EnvConfig:
         name: short name used in run directory names and summaries.
         id: a registered Gymnasium id, e.g. rlkit/GridMaze-v0 or FrozenLake-v1.
         kwargs: constructor arguments passed to gymnasium.make.
-        eval_kwargs: arguments that replace kwargs for the evaluation env (e.g. a held-out split, raw rewards).
+        eval_kwargs: kwargs replaced for the evaluation env (e.g. a held-out split, raw rewards).
         max_episode_steps: episode cap (truncation); None keeps the id's registered cap.
         default_total_steps: training length in env steps when neither total_steps nor
             total_episodes is set.
