@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -40,11 +41,37 @@ def _layout_from_arg(
             return parse_map(random_map(rows, cols, np.random.default_rng(map_seed), traps))
         if map in MAPS:
             return parse_map(MAPS[map])
+        if map.endswith(".txt") or "/" in map:
+            return _read_map_file(Path(map))
         valid = ", ".join(repr(name) for name in [*MAPS, "random"])
-        raise ValueError(f"unknown map name {map!r}; valid maps are {valid}, or a list of row strings")
+        raise ValueError(
+            f"unknown map name {map!r}; valid maps are {valid}, a path to a .txt map file, "
+            "or a list of row strings"
+        )
     if isinstance(map, (list, tuple)):
         return parse_map(map)
     raise ValueError(f"map must be a name ({', '.join(MAPS)}, random) or a list of rows, got {type(map)}")
+
+
+def _read_map_file(path: Path) -> MazeMap:
+    """A map stored as text, one row per line (surrounding blank lines ignored)."""
+    try:
+        text = path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise ValueError(
+            f"map file {path} does not exist (expected a text file with one maze row per line)"
+        ) from None
+    except (OSError, UnicodeDecodeError) as err:
+        raise ValueError(f"map file {path} cannot be read as UTF-8 text: {err}") from None
+    lines = [line.rstrip("\r") for line in text.split("\n")]
+    while lines and not lines[0].strip():
+        lines.pop(0)
+    while lines and not lines[-1].strip():
+        lines.pop()
+    try:
+        return parse_map(lines)
+    except ValueError as err:
+        raise ValueError(f"map file {path}: {err}") from None
 
 
 class GridMazeEnv(gym.Env):

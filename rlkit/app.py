@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlkit.agents import AGENTS, SCHEMAS
 from rlkit.agents.networks import resolve_device
+from rlkit.checkpoint import Checkpointer
 from rlkit.config import register_schemas
 from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.errors import UserError
@@ -48,6 +49,10 @@ def validate(cfg: DictConfig) -> None:
         ("eval.every", cfg.eval.every >= 0, ">= 0 (0: only the final evaluation)"),
         ("eval.episodes", cfg.eval.episodes >= 1, ">= 1"),
         ("checkpoint.every", cfg.checkpoint.every >= 0, ">= 0 (0: only the final checkpoint)"),
+        ("checkpoint.keep", cfg.checkpoint.keep >= 1, ">= 1"),
+        ("video.every", cfg.video.every >= 0, ">= 0 (0: never)"),
+        ("video.fps", cfg.video.fps >= 1, ">= 1"),
+        ("video.scale", cfg.video.scale >= 1, ">= 1"),
         ("stop.window", cfg.stop.window >= 1, ">= 1"),
     ]
     for key, ok, allowed in checks:
@@ -79,7 +84,19 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     envs = make_vector_env(cfg.env, cfg.num_envs)
     agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
     run_dir.mkdir(parents=True, exist_ok=True)
-    logger = MultiLogger([TensorBoardLogger(run_dir), JsonlLogger(run_dir / "metrics.jsonl")])
+    resume_state = None
+    if cfg.resume:
+        resume_state, _ = Checkpointer(run_dir / "checkpoints").load_latest()
+        if resume_state["runner"].get("completed"):
+            raise UserError(
+                f"the run in {run_dir} is already complete ({resume_state['runner']['step']:,} steps); "
+                "nothing to resume"
+            )
+        truncate_jsonl(run_dir / "metrics.jsonl", after_step=resume_state["runner"]["step"])
+    tensorboard = TensorBoardLogger(run_dir)
+    if resume_state is not None:  # TensorBoard drops the old file's events logged after the checkpoint
+        tensorboard.purge_from(resume_state["runner"]["step"] + 1)
+    logger = MultiLogger([tensorboard, JsonlLogger(run_dir / "metrics.jsonl")])
     schedule = Schedule(
         total_steps=total_steps,
         total_episodes=total_episodes,
@@ -87,10 +104,11 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         eval_every=cfg.eval.every,
         eval_episodes=cfg.eval.episodes,
         checkpoint_every=cfg.checkpoint.every,
+        checkpoint_keep=cfg.checkpoint.keep,
         stop_return_mean=cfg.stop.return_mean,
         stop_window=cfg.stop.window,
     )
-    return Runner(
+    runner = Runner(
         agent,
         envs,
         lambda: make_env(cfg.env, evaluation=True),
@@ -101,6 +119,26 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         ui=make_ui(cfg.ui.value if hasattr(cfg.ui, "value") else str(cfg.ui)),
         title=f"{cfg.agent.name} on {cfg.env.name}",
     )
+    if resume_state is not None:
+        runner.load_state_dict(resume_state)
+    return runner
+
+
+def truncate_jsonl(path: Path, after_step: int) -> None:
+    """Drops metric lines logged after `after_step` (and a half-written last line), atomically."""
+    if not path.is_file():
+        return
+    kept = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue  # cut short by a crash
+        if row.get("step", 0) <= after_step:
+            kept.append(line + "\n")
+    tmp = path.with_suffix(".jsonl.tmp")
+    tmp.write_text("".join(kept), encoding="utf-8")
+    tmp.replace(path)
 
 
 def package_versions() -> dict[str, str]:
@@ -130,6 +168,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "steps": counters.step,
         "episodes": counters.episodes,
         "stopped_early": runner.stopped_early,
+        "resumed": bool(cfg.resume),
         "wall_time_s": round(time.perf_counter() - t0, 3),
         "final_eval": runner.final_eval.summary(),
         "best_eval_return": counters.best_eval,

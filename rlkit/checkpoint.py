@@ -1,8 +1,20 @@
-"""Checkpoints: written atomically (temp file, fsync, rename), loaded without unpickling arbitrary objects."""
+"""Checkpoints that survive crashes: atomic writes, a checksum, weights-only loading, rotation, fallback.
+
+File format: the 8 bytes `RLKITCK1`, the SHA-256 of the payload (32 bytes), then the payload written by
+`torch.save`. A write goes to a temporary file, is fsynced, then renamed over the target, so a crash leaves
+the old file or the new one, never half of one; a truncated or corrupted file fails its checksum. Loading
+uses torch's weights-only unpickler: tensors, numbers, strings, lists, tuples and dicts only, never code.
+
+In `checkpoints/`: `ckpt_<step>.pt` (the last `keep` of them), `latest.pt` (a hard link to the newest) and
+`best.pt` (the best evaluation so far).
+"""
 
 from __future__ import annotations
 
+import hashlib
+import io
 import os
+import sys
 import tempfile
 from pathlib import Path
 from typing import Any
@@ -11,37 +23,121 @@ import torch
 
 from rlkit.errors import UserError
 
-FORMAT = 1
+MAGIC = b"RLKITCK1"
+FORMAT = 2
+
+
+class CheckpointError(UserError):
+    """A checkpoint that cannot be written or safely read."""
 
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
-    """Writes `state` to `path` so that a crash at any moment leaves either the old file or the new one."""
+    """Writes `state` to `path` atomically; on failure (e.g. a full disk) the old file stays untouched."""
+    buf = io.BytesIO()
+    torch.save({"format": FORMAT, **state}, buf)
+    payload = buf.getvalue()
+    _atomic_write(path, MAGIC + hashlib.sha256(payload).digest() + payload)
+
+
+def _atomic_write(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    tmp = None
     try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
         with os.fdopen(fd, "wb") as f:
-            torch.save({"format": FORMAT, **state}, f)
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(path.parent, os.O_RDONLY)
+        _fsync_dir(path.parent)
+    except OSError as err:
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
+        raise CheckpointError(
+            f"could not write checkpoint {path}: {err.strerror or err}; the previous checkpoint is kept"
+        ) from err
+
+
+def _fsync_dir(directory: Path) -> None:
+    fd = os.open(directory, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)
+        os.fsync(fd)
     finally:
-        os.close(dir_fd)
+        os.close(fd)
 
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
-    """Reads a checkpoint with torch's weights-only loader: tensors, numbers, strings, lists, dicts only."""
+    """Reads and verifies a checkpoint; refuses damaged files and files that carry pickled objects."""
+    path = Path(path)
     if not path.is_file():
-        raise UserError(f"no checkpoint at {path}")
+        raise CheckpointError(f"no checkpoint at {path}")
+    data = path.read_bytes()
+    head = len(MAGIC) + 32
+    if not data.startswith(MAGIC) or len(data) < head:
+        raise CheckpointError(f"{path} is not an rlkit checkpoint (it does not start with {MAGIC.decode()})")
+    if hashlib.sha256(data[head:]).digest() != data[len(MAGIC) : head]:
+        raise CheckpointError(f"{path} is damaged: its checksum does not match (truncated or corrupted)")
     try:
-        state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as err:  # unpickling refused or a damaged file
-        raise UserError(f"checkpoint {path} cannot be loaded safely: {str(err).splitlines()[0]}") from err
+        state = torch.load(io.BytesIO(data[head:]), map_location="cpu", weights_only=True)
+    except Exception as err:  # the weights-only unpickler refuses anything but plain data
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise CheckpointError(
+            f"{path} carries pickled objects and is refused (rlkit loads plain data and tensors only): "
+            f"{first}"
+        ) from err
     if not isinstance(state, dict) or state.get("format") != FORMAT:
-        raise UserError(f"{path} is not an rlkit checkpoint (format {FORMAT})")
+        raise CheckpointError(f"{path} has an unknown checkpoint format (expected {FORMAT})")
     return state
+
+
+class Checkpointer:
+    """Rotating checkpoints of a run: numbered files, latest.pt, best.pt, fallback to the last good one."""
+
+    def __init__(self, directory: Path, keep: int = 3):
+        self.dir, self.keep = Path(directory), max(int(keep), 1)
+
+    def numbered(self) -> list[Path]:
+        """The numbered checkpoints, oldest first."""
+        return sorted(self.dir.glob("ckpt_*.pt"))
+
+    def save(self, state: dict[str, Any], step: int) -> Path:
+        """Writes ckpt_<step>.pt, points latest.pt at it, and drops all but the last `keep` numbered ones."""
+        path = self.dir / f"ckpt_{step:012d}.pt"
+        save_checkpoint(path, state)
+        self._link_latest(path)
+        for old in self.numbered()[: -self.keep]:
+            old.unlink(missing_ok=True)
+        return path
+
+    def save_best(self, state: dict[str, Any]) -> Path:
+        """Writes best.pt."""
+        path = self.dir / "best.pt"
+        save_checkpoint(path, state)
+        return path
+
+    def _link_latest(self, target: Path) -> None:
+        tmp = self.dir / ".latest.pt.tmp"
+        tmp.unlink(missing_ok=True)
+        try:
+            os.link(target, tmp)  # no copy: same file, atomic rename below
+        except OSError:
+            tmp.write_bytes(target.read_bytes())
+        os.replace(tmp, self.dir / "latest.pt")
+        _fsync_dir(self.dir)
+
+    def load_latest(self) -> tuple[dict[str, Any], Path]:
+        """The newest checkpoint that verifies; a damaged one is skipped with a warning on stderr."""
+        candidates = [self.dir / "latest.pt", *reversed(self.numbered())]
+        problems = []
+        for path in candidates:
+            if not path.is_file():
+                continue
+            try:
+                state = load_checkpoint(path)
+            except CheckpointError as err:
+                problems.append(str(err))
+                print(f"rlkit: warning: {err}; trying an older checkpoint", file=sys.stderr)
+                continue
+            return state, path
+        detail = f" ({'; '.join(problems)})" if problems else ""
+        raise CheckpointError(f"no usable checkpoint in {self.dir}{detail}")

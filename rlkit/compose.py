@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import difflib
 from importlib.resources import files
+from pathlib import Path
 
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 from rlkit.errors import UserError
 
@@ -36,10 +37,41 @@ def _choice_error(group: str, value: str, also: list[str] | None = None) -> User
     return UserError(f"unknown {group} '{value}'.{hint} Valid {group}s: {', '.join(options)}{tail}")
 
 
+RESUME_MAY_CHANGE = ("ui=", "hydra.")
+
+
+def resume_overrides(args: list[str]) -> list[str]:
+    """`resume=DIR [ui=...]` becomes the run's original overrides, its directory, and `resume=DIR`.
+
+    A resumed run keeps its original config; only the display (ui=) may change.
+    """
+    resume = [a for a in args if a.startswith("resume=")]
+    if not resume:
+        return args
+    run_dir = Path(resume[-1].partition("=")[2]).expanduser().resolve()
+    saved = run_dir / ".hydra" / "overrides.yaml"
+    if not run_dir.is_dir():
+        raise UserError(f"resume={run_dir}: no such run directory")
+    if not saved.is_file():
+        raise UserError(f"resume={run_dir}: not a run directory of `rlkit train` (no .hydra/overrides.yaml)")
+    if not any((run_dir / "checkpoints").glob("*.pt")):
+        raise UserError(f"resume={run_dir}: the run holds no checkpoint to continue from")
+    others = [a for a in args if not a.startswith(("resume=", *RESUME_MAY_CHANGE))]
+    if others:
+        raise UserError(
+            f"resume continues a run with its original config; these overrides are not allowed with it: "
+            f"{' '.join(others)} (only ui=... may change)"
+        )
+    extra = [a for a in args if a.startswith(RESUME_MAY_CHANGE)]
+    replaced = ("resume=", "hydra.run.dir=", *(a.partition("=")[0] + "=" for a in extra))
+    original = [str(a) for a in (OmegaConf.load(saved) or []) if not str(a).startswith(replaced)]
+    return [*original, *extra, f"hydra.run.dir={run_dir}", f"resume={run_dir}"]
+
+
 def rewrite_overrides(args: list[str]) -> list[str]:
     """Checks group choices and expands the shorthands (env=<Gymnasium id>, env.kwargs.<name>=value)."""
     out = []
-    for arg in args:
+    for arg in resume_overrides(args):
         key, sep, value = arg.partition("=")
         bare = key.lstrip("+~")
         if not sep or arg.startswith("-"):

@@ -63,10 +63,12 @@ class EvalConfig:
 @dataclass
 class CheckpointConfig:
     """Attributes:
-    every: env steps between checkpoints (0: only the final one).
+    every: env steps between checkpoints (0: only the final one; Ctrl-C always writes one).
+    keep: numbered checkpoints kept (plus latest.pt and best.pt).
     """
 
     every: int = 10_000
+    keep: int = 3
 
 
 @dataclass

@@ -15,6 +15,7 @@ import time
 from pathlib import Path
 
 import google_crc32c
+import numpy as np
 
 from rlkit.types import Logger
 
@@ -64,6 +65,23 @@ class TensorBoardLogger:
         values = [self._summary.Value(tag=tag, simple_value=float(v)) for tag, v in metrics.items()]
         self._write(self._event(wall_time=time.time(), step=int(step), summary=self._summary(value=values)))
 
+    def purge_from(self, step: int) -> None:
+        """Tells TensorBoard to drop earlier files' events at `step` and after (used when a run resumes)."""
+        from tensorboard.compat.proto.event_pb2 import SessionLog
+
+        self._write(self._event(wall_time=time.time(), step=int(step), session_log=SessionLog(status=1)))
+
+    def log_video(self, tag: str, frames: np.ndarray, step: int, fps: float) -> None:
+        """(T, H, W, 3) uint8 frames as an animated GIF image summary: TensorBoard's Images tab plays it."""
+        from rlkit.video import gif_bytes
+
+        _, height, width, channels = frames.shape
+        image = self._summary.Image(
+            height=height, width=width, colorspace=channels, encoded_image_string=gif_bytes(frames, fps)
+        )
+        value = self._summary.Value(tag=tag, image=image)
+        self._write(self._event(wall_time=time.time(), step=int(step), summary=self._summary(value=[value])))
+
     def _write(self, event) -> None:
         data = event.SerializeToString()
         header = struct.pack("<Q", len(data))
@@ -94,6 +112,12 @@ class MultiLogger:
         """Logs to every sink."""
         for logger in self.loggers:
             logger.log(metrics, step)
+
+    def log_video(self, tag: str, frames: np.ndarray, step: int, fps: float) -> None:
+        """Sends a video to every sink that takes videos (TensorBoard)."""
+        for logger in self.loggers:
+            if hasattr(logger, "log_video"):
+                logger.log_video(tag, frames, step, fps)
 
     def flush(self) -> None:
         """Flushes every sink that can."""

@@ -7,6 +7,9 @@ episode bookkeeping (termination vs truncation is settled in the vector env, onc
 
 from __future__ import annotations
 
+import math
+import signal
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -17,7 +20,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.checkpoint import save_checkpoint
+from rlkit.checkpoint import Checkpointer
+from rlkit.errors import UserError
 from rlkit.evaluation import EvalResult, evaluate
 from rlkit.loggers import MultiLogger
 from rlkit.types import Agent, Transition
@@ -37,8 +41,13 @@ class Schedule:
     eval_every: int = 2_000
     eval_episodes: int = 10
     checkpoint_every: int = 10_000
+    checkpoint_keep: int = 3
     stop_return_mean: float | None = None
     stop_window: int = 100
+
+
+class DivergedError(UserError):
+    """A loss or metric became NaN or infinite: training stops, the last good checkpoint stays."""
 
 
 @dataclass
@@ -75,18 +84,23 @@ class Runner:
         self._eval_env: gym.Env | None = None
         self._last_metrics: dict[str, float] = {}
         self.stopped_early = False
+        self.checkpointer = Checkpointer(self.run_dir / "checkpoints", keep=schedule.checkpoint_keep)
+        self._resume_obs: np.ndarray | None = None
+        self._interrupted = False
+        self.completed = False  # set once the final evaluation and checkpoint are done
 
     # ----- the loop -----------------------------------------------------------------------------------------
     def train(self) -> Counters:
         """Runs until the budget (or the stop condition) is reached, then evaluates and checkpoints."""
         s, c, n = self.schedule, self.counters, self.envs.num_envs
-        obs = self.envs.reset(seed=self.seed)
+        obs = self._resume_obs if self._resume_obs is not None else self.envs.reset(seed=self.seed)
         self._t0 = self._t_log = time.perf_counter()
         self._step_log = c.step
         next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval_every)
         next_ckpt = self._next(c.step, s.checkpoint_every)
         next_ui = 0.0
         self.ui.start(self.title)
+        restore_sigint = self._catch_sigint()
         try:
             while not self._finished():
                 action = self.agent.act(obs)
@@ -96,6 +110,7 @@ class Runner:
                 )
                 metrics = self.agent.update()
                 if metrics:
+                    self._check_finite(metrics, c.step + n)
                     self._last_metrics = metrics
                 c.step += n
                 for _, ep_return, ep_length in out.finished:
@@ -108,21 +123,51 @@ class Runner:
                     self._evaluate()
                     next_eval = self._next(c.step, s.eval_every)
                 if c.step >= next_ckpt:
-                    self.save("latest")
+                    self.save()
                     next_ckpt = self._next(c.step, s.checkpoint_every)
                 now = time.perf_counter()
                 if now >= next_ui:
                     self.ui.update(self.snapshot())
                     next_ui = now + UI_PERIOD_S
-        except KeyboardInterrupt:
-            self.save("latest")  # Ctrl-C keeps everything learned so far
+                if self._interrupted:  # Ctrl-C: stop between two steps, where the state is consistent
+                    self.logger.flush()
+                    self.save()
+                    raise KeyboardInterrupt
+        except BaseException:
             self.ui.stop(self.snapshot())
             raise
+        finally:
+            restore_sigint()
         self._log_periodic()
         self.final_eval = self._evaluate()
-        self.save("latest")
+        self.completed = True
+        self.save()
         self.ui.stop(self.snapshot())
         return c
+
+    def _catch_sigint(self) -> Callable[[], None]:
+        """First Ctrl-C: finish the step, checkpoint, stop. A second one interrupts at once."""
+        if threading.current_thread() is not threading.main_thread():
+            return lambda: None
+
+        def handler(signum, frame):
+            if self._interrupted:
+                raise KeyboardInterrupt
+            self._interrupted = True
+
+        previous = signal.signal(signal.SIGINT, handler)
+        return lambda: signal.signal(signal.SIGINT, previous)
+
+    def _check_finite(self, metrics: dict[str, float], step: int) -> None:
+        bad = {k: v for k, v in metrics.items() if not math.isfinite(v)}
+        if bad:
+            kept = self.checkpointer.dir / "latest.pt"
+            where = f"the last good checkpoint is {kept}" if kept.exists() else "no checkpoint was written"
+            raise DivergedError(
+                f"training diverged at step {step}: non-finite "
+                + ", ".join(f"train/{k}={v}" for k, v in bad.items())
+                + f"; training stopped and {where} (try a smaller learning rate)"
+            )
 
     def _finished(self) -> bool:
         s, c = self.schedule, self.counters
@@ -173,16 +218,42 @@ class Runner:
         )
         if result.return_mean > c.best_eval:
             c.best_eval = result.return_mean
-            self.save("best")
+            self.checkpointer.save_best(self.state_dict())
         return result
 
-    def save(self, name: str) -> Path:
-        """Writes checkpoints/<name>.pt with the agent's and the runner's state."""
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to continue exactly here: agent, counters, recent returns, the envs' episodes."""
         c = self.counters
-        path = self.run_dir / "checkpoints" / f"{name}.pt"
-        runner_state: dict[str, Any] = {"step": c.step, "episodes": c.episodes, "best_eval": c.best_eval}
-        save_checkpoint(path, {"agent": self.agent.state_dict(), "runner": runner_state})
-        return path
+        runner = {
+            "step": c.step,
+            "episodes": c.episodes,
+            "best_eval": c.best_eval,
+            "last_eval": dict(c.last_eval),
+            "recent_returns": list(self.recent_returns),
+            "stopped_early": self.stopped_early,
+            "completed": self.completed,
+        }
+        envs = self.envs.state_dict() if hasattr(self.envs, "state_dict") else None
+        return {"agent": self.agent.state_dict(), "runner": runner, "envs": envs}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continues from a checkpoint: the next train() picks up at its step."""
+        r, c = state["runner"], self.counters
+        c.step, c.episodes, c.best_eval = int(r["step"]), int(r["episodes"]), float(r["best_eval"])
+        c.last_eval = dict(r["last_eval"])
+        self.recent_returns.clear()
+        self.recent_returns.extend(r["recent_returns"])
+        self.stopped_early = bool(r["stopped_early"])
+        self.completed = bool(r.get("completed", False))
+        self.agent.load_state_dict(state["agent"])
+        if state.get("envs") is not None and hasattr(self.envs, "load_state_dict"):
+            self._resume_obs = self.envs.load_state_dict(state["envs"])
+        else:  # an env that cannot rebuild its episode: start fresh ones, seeded by the step
+            self._resume_obs = self.envs.reset(seed=self.seed + c.step)
+
+    def save(self) -> Path:
+        """Writes a numbered checkpoint and points checkpoints/latest.pt at it."""
+        return self.checkpointer.save(self.state_dict(), self.counters.step)
 
     def snapshot(self) -> Snapshot:
         """The numbers the progress display shows."""

@@ -29,7 +29,12 @@ class VecStep(NamedTuple):
 
 
 class SerialVectorEnv:
-    """Steps `len(env_fns)` envs one after another in this process, with same-step autoreset."""
+    """Steps `len(env_fns)` envs one after another in this process, with same-step autoreset.
+
+    For exact resumption it remembers, per env, how the current episode began (the reset seed, or the env's
+    RNG state just before its autoreset) and the actions played since: `load_state_dict` rebuilds the episode
+    by resetting the same way and replaying them (exact for envs whose randomness comes from `np_random`).
+    """
 
     def __init__(self, env_fns: Sequence[Callable[[], gym.Env]]):
         if not env_fns:
@@ -41,27 +46,34 @@ class SerialVectorEnv:
         self._obs_dtype = self.single_observation_space.dtype or np.float32
         self._returns = [0.0] * self.num_envs
         self._lengths = [0] * self.num_envs
+        self._starts: list[dict[str, Any]] = [{} for _ in self.envs]  # how each current episode began
+        self._actions: list[list[Any]] = [[] for _ in self.envs]  # actions played since
         self._no_end = np.zeros(self.num_envs, dtype=bool)  # shared, read-only: most steps end no episode
         self._no_end.flags.writeable = False
 
     def reset(self, seed: int | None = None) -> np.ndarray:
         """Resets every env; env i gets seed + i so a seed fixes the whole batch."""
         self._returns, self._lengths = [0.0] * self.num_envs, [0] * self.num_envs
-        obs = [env.reset(seed=None if seed is None else seed + i)[0] for i, env in enumerate(self.envs)]
+        seeds = [None if seed is None else seed + i for i in range(self.num_envs)]
+        self._starts = [{"seed": s, "rng": None} for s in seeds]
+        self._actions = [[] for _ in self.envs]
+        obs = [env.reset(seed=s)[0] for env, s in zip(self.envs, seeds)]
         return np.asarray(obs, dtype=self._obs_dtype)
 
     def step(self, actions: np.ndarray) -> VecStep:
         """Steps each env, keeps episode returns and lengths, resets the envs whose episode ended."""
         obs, next_obs, rewards, terms, truncs, infos, finished = [], [], [], [], [], [], []
-        returns, lengths = self._returns, self._lengths
+        returns, lengths, played = self._returns, self._lengths, self._actions
         for i, (env, action) in enumerate(zip(self.envs, actions.tolist())):
             o, r, term, trunc, info = env.step(action)
             next_obs.append(o)
             returns[i] += r
             lengths[i] += 1
+            played[i].append(action)
             if term or trunc:
                 finished.append((i, float(returns[i]), lengths[i]))
-                returns[i], lengths[i] = 0.0, 0
+                returns[i], lengths[i], played[i] = 0.0, 0, []
+                self._starts[i] = {"seed": None, "rng": _rng_state(env)}
                 o, _ = env.reset()
             obs.append(o)
             rewards.append(r)
@@ -81,6 +93,32 @@ class SerialVectorEnv:
             finished,
         )
 
+    def state_dict(self) -> dict[str, Any]:
+        """How each env's current episode began, the actions since, and its running return and length."""
+        return {
+            "starts": [dict(s) for s in self._starts],
+            "actions": [list(a) for a in self._actions],
+            "returns": list(self._returns),
+            "lengths": list(self._lengths),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> np.ndarray:
+        """Rebuilds each env's current episode (reset as it was, then replay); returns the observations."""
+        obs = []
+        for i, env in enumerate(self.envs):
+            start = state["starts"][i]
+            o, _ = env.reset(seed=start["seed"] if start["rng"] is None else 0)
+            if start["rng"] is not None:
+                env.unwrapped.np_random.bit_generator.state = start["rng"]
+                o, _ = env.reset()
+            for action in state["actions"][i]:
+                o, *_ = env.step(action)
+            obs.append(o)
+        self._starts = [dict(s) for s in state["starts"]]
+        self._actions = [list(a) for a in state["actions"]]
+        self._returns, self._lengths = list(state["returns"]), list(state["lengths"])
+        return np.asarray(obs, dtype=self._obs_dtype)
+
     def render(self, index: int = 0) -> Any:
         """Renders one of the envs with its own render mode."""
         return self.envs[index].render()
@@ -89,3 +127,9 @@ class SerialVectorEnv:
         """Closes every env."""
         for env in self.envs:
             env.close()
+
+
+def _rng_state(env: gym.Env) -> dict[str, Any] | None:
+    """The env's RNG state (a plain dict), or None for an env that has none."""
+    rng = getattr(env.unwrapped, "_np_random", None)
+    return rng.bit_generator.state if rng is not None else None

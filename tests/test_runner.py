@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import json
+import os
+import signal
 
 import numpy as np
 import pytest
@@ -79,22 +81,23 @@ def test_stop_when_recent_mean_return_is_reached(run_dir) -> None:
     assert np.mean(last10) >= 99
 
 
-def test_ctrl_c_keeps_a_checkpoint(run_dir, monkeypatch) -> None:
+def test_ctrl_c_finishes_the_step_and_keeps_a_checkpoint(run_dir, monkeypatch) -> None:
     from rlkit.agents.tabular import TabularAgent
 
     original, calls = TabularAgent.update, {"n": 0}
 
-    def interrupted_update(self):
+    def update_then_ctrl_c(self):
         calls["n"] += 1
         if calls["n"] == 500:
-            raise KeyboardInterrupt
+            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
         return original(self)
 
-    monkeypatch.setattr(TabularAgent, "update", interrupted_update)
+    monkeypatch.setattr(TabularAgent, "update", update_then_ctrl_c)
     with pytest.raises(KeyboardInterrupt):
         train_in_process(run_dir, "total_steps=5000", "checkpoint.every=0")
     state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
-    assert state["runner"]["step"] == 499
+    assert state["runner"]["step"] == 500  # the interrupted step completed, then the checkpoint
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler  # handler restored
 
 
 def test_gymnasium_env_by_id_with_constructor_kwargs(run_dir) -> None:
