@@ -21,6 +21,7 @@ from rlkit.config import register_schemas
 from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.errors import UserError
 from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
+from rlkit.rollout import check_video_env
 from rlkit.runner import Runner, Schedule
 from rlkit.types import Agent, AgentContext
 from rlkit.ui import make_ui
@@ -107,7 +108,16 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         checkpoint_keep=cfg.checkpoint.keep,
         stop_return_mean=cfg.stop.return_mean,
         stop_window=cfg.stop.window,
+        video_every=cfg.video.every,
+        video_fps=cfg.video.fps,
+        video_scale=cfg.video.scale,
     )
+
+    def make_video_env(render_mode: str | None = None):
+        return make_env(cfg.env, render_mode=render_mode, evaluation=True)
+
+    if cfg.video.every > 0:
+        check_video_env(make_video_env)  # a text-only env fails now, not after hours of training
     runner = Runner(
         agent,
         envs,
@@ -118,6 +128,7 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         seed=cfg.seed,
         ui=make_ui(cfg.ui.value if hasattr(cfg.ui, "value") else str(cfg.ui)),
         title=f"{cfg.agent.name} on {cfg.env.name}",
+        make_video_env=make_video_env if cfg.video.every > 0 else None,
     )
     if resume_state is not None:
         runner.load_state_dict(resume_state)

@@ -12,7 +12,11 @@ from pathlib import Path
 from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides
 from rlkit.errors import UserError
 
-SUBCOMMANDS = {"train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)"}
+SUBCOMMANDS = {
+    "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
+    "play": "watch a run's greedy policy (or env=<env> at random): terminal animation, GIF/MP4",
+    "eval": "score a run's checkpoint over greedy episodes: a table and eval.json",
+}
 
 
 def main_help() -> str:
@@ -117,6 +121,13 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if command not in SUBCOMMANDS:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
+        if command in ("play", "eval"):
+            from rlkit.play import command_help, eval_command, play_command
+
+            if "-h" in rest or "--help" in rest:
+                print(command_help(command))
+                return 0
+            return play_command(rest) if command == "play" else eval_command(rest)
         if "-h" in rest or "--help" in rest:
             print(train_help())
             return 0

@@ -24,6 +24,7 @@ from rlkit.checkpoint import Checkpointer
 from rlkit.errors import UserError
 from rlkit.evaluation import EvalResult, evaluate
 from rlkit.loggers import MultiLogger
+from rlkit.rollout import EVAL_SEED_OFFSET, record_training_video
 from rlkit.types import Agent, Transition
 from rlkit.ui import NullUI, Snapshot
 from rlkit.vector import SerialVectorEnv
@@ -44,6 +45,9 @@ class Schedule:
     checkpoint_keep: int = 3
     stop_return_mean: float | None = None
     stop_window: int = 100
+    video_every: int = 0
+    video_fps: int = 30
+    video_scale: int = 1
 
 
 class DivergedError(UserError):
@@ -74,6 +78,7 @@ class Runner:
         seed: int = 0,
         ui: NullUI | None = None,
         title: str = "train",
+        make_video_env: Callable[..., gym.Env] | None = None,
     ):
         self.agent, self.envs, self.schedule, self.logger = agent, envs, schedule, logger
         self.run_dir, self.seed, self.title = Path(run_dir), seed, title
@@ -81,6 +86,7 @@ class Runner:
         self.counters = Counters()
         self.recent_returns: deque[float] = deque(maxlen=max(schedule.stop_window, 100))
         self._make_eval_env = make_eval_env
+        self._make_video_env = make_video_env
         self._eval_env: gym.Env | None = None
         self._last_metrics: dict[str, float] = {}
         self.stopped_early = False
@@ -98,6 +104,7 @@ class Runner:
         self._step_log = c.step
         next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval_every)
         next_ckpt = self._next(c.step, s.checkpoint_every)
+        next_video = self._next(c.step, s.video_every if self._make_video_env else 0)
         next_ui = 0.0
         self.ui.start(self.title)
         restore_sigint = self._catch_sigint()
@@ -122,6 +129,9 @@ class Runner:
                 if c.step >= next_eval:
                     self._evaluate()
                     next_eval = self._next(c.step, s.eval_every)
+                if c.step >= next_video:
+                    self._record_video()
+                    next_video = self._next(c.step, s.video_every)
                 if c.step >= next_ckpt:
                     self.save()
                     next_ckpt = self._next(c.step, s.checkpoint_every)
@@ -205,7 +215,8 @@ class Runner:
         if self._eval_env is None:
             self._eval_env = self._make_eval_env()
         c = self.counters
-        result = evaluate(self.agent, self._eval_env, self.schedule.eval_episodes, seed=self.seed + 1_000_003)
+        seed = self.seed + EVAL_SEED_OFFSET
+        result = evaluate(self.agent, self._eval_env, self.schedule.eval_episodes, seed)
         c.last_eval = result.summary()
         self.logger.log(
             {
@@ -220,6 +231,14 @@ class Runner:
             c.best_eval = result.return_mean
             self.checkpointer.save_best(self.state_dict())
         return result
+
+    def _record_video(self) -> None:
+        """A greedy episode as GIF/MP4 in videos/ and as an animation in TensorBoard (video.every)."""
+        s = self.schedule
+        record_training_video(
+            self.agent, self._make_video_env, self.run_dir, self.counters.step, self.logger,
+            s.video_fps, s.video_scale, seed=self.seed + EVAL_SEED_OFFSET,
+        )  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly here: agent, counters, recent returns, the envs' episodes."""

@@ -114,3 +114,14 @@ def test_cliffwalking_runs(run_dir) -> None:
         run_dir, "env=CliffWalking-v1", "total_steps=2000", "env.max_episode_steps=100"
     )
     assert summary["steps"] == 2000 and summary["episodes"] >= 1
+
+
+def test_video_every_records_greedy_episodes(run_dir) -> None:
+    train_in_process(run_dir, "total_steps=600", "video.every=250", "video.scale=2", "eval.every=0")
+    gifs = sorted(p.name for p in (run_dir / "videos").glob("*.gif"))
+    assert [g[:20] for g in gifs] == ["train_step000000250_", "train_step000000500_"]
+    assert len(list((run_dir / "videos").glob("*.mp4"))) == 2
+    events = EventAccumulator(str(run_dir), size_guidance={"images": 0})
+    events.Reload()
+    images = events.Images("eval/video")
+    assert [e.step for e in images] == [250, 500] and (images[0].width, images[0].height) == (288, 160)

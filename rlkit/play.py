@@ -1,0 +1,306 @@
+"""The `rlkit play` and `rlkit eval` commands: key=value arguments, rendering choice, output and eval.json.
+
+play: text envs animate in the terminal; pixel envs are written as GIF/MP4 to <run dir>/videos/; render=human
+opens the env's window where a display exists. eval: greedy episodes scored by rlkit.evaluation.evaluate,
+printed as a table and written to eval.json, so the same seed gives the same numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from rlkit.errors import UserError
+from rlkit.rollout import (
+    EVAL_SEED_OFFSET,
+    MAX_STEPS,
+    RandomAgent,
+    has_display,
+    headless_pixels,
+    load_run,
+    play_episode,
+    record_episode,
+    render_modes,
+)
+
+RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
+PLAY_KEYS = {
+    "run": "a run directory (runs/<date>/<time>_<agent>_<env>); its greedy policy plays",
+    "env": "instead of run=: an env (maze, CartPole-v1, ...; env.<key>=value too) played by a random policy",
+    "checkpoint": "latest (default), best, or a path to a .pt file",
+    "episodes": "episodes to play (default 1)",
+    "seed": "episode k starts from reset(seed=seed+k) (default: the run's evaluation seeds; 0 with env=)",
+    "render": f"{'|'.join(RENDERS)} (auto: text animation where the env renders text, else GIF and MP4)",
+    "speed": "seconds per frame of the text animation (default: the env's render_fps on a terminal, else 0)",
+    "ui": "auto|rich|plain: text animation redrawn in place (rich) or printed frame after frame (plain)",
+    "fps": "frames per second of GIF/MP4 (default: the env's render_fps, else 30)",
+    "scale": "integer upscaling of GIF/MP4 frames (default 1)",
+    "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
+    "max_steps": f"step cap per episode, for envs without one (default {MAX_STEPS})",
+}
+EVAL_KEYS = {
+    "run": "a run directory (required)",
+    "checkpoint": "latest (default), best, or a path to a .pt file",
+    "episodes": "greedy episodes (default: the run's eval.episodes)",
+    "seed": "episode k starts from reset(seed=seed+k) (default: the seeds the run's own evaluations used)",
+    "out": "where to write the JSON (default <run dir>/eval.json)",
+}
+
+
+def command_help(command: str) -> str:
+    """Text of `rlkit play --help` / `rlkit eval --help`."""
+    keys = PLAY_KEYS if command == "play" else EVAL_KEYS
+    lines = [f"usage: rlkit {command} key=value ...", "", "keys:"]
+    lines += [f"  {key:<11} {text}" for key, text in keys.items()]
+    examples = {
+        "play": [
+            "rlkit play run=runs/2026-11-25/08-29-01_q_learning_maze          # the maze, in the terminal",
+            "rlkit play run=<run dir> checkpoint=best episodes=3 render=gif scale=2",
+            "rlkit play env=CartPole-v1 episodes=2                           # a random policy, as GIF+MP4",
+        ],
+        "eval": ["rlkit eval run=<run dir> episodes=100 seed=0"],
+    }[command]
+    return "\n".join([*lines, "", "examples:", *[f"  {ex}" for ex in examples]])
+
+
+def parse_args(command: str, args: list[str], keys: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """key=value arguments -> (known keys, env overrides); anything else is refused with the valid keys."""
+    opts: dict[str, str] = {}
+    env_overrides: list[str] = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if command == "play" and sep and (key == "env" or key.startswith("env.")):
+            env_overrides.append(arg)
+        elif sep and key in keys:
+            opts[key] = value
+        else:
+            what = f"unknown key '{key}'" if sep else f"'{arg}' is not key=value"
+            raise UserError(f"{what} for `rlkit {command}`; valid keys: {', '.join(keys)}")
+    return opts, env_overrides
+
+
+def _number(opts: dict[str, str], key: str, kind: type, default: Any, minimum: float | None = None) -> Any:
+    """opts[key] as int or float, at least `minimum` (if given); the default when absent."""
+    if key not in opts:
+        return default
+    try:
+        value = kind(opts[key])
+    except ValueError:
+        noun = "an integer" if kind is int else "a number"
+        raise UserError(f"{key}={opts[key]} is invalid: it must be {noun}") from None
+    if minimum is not None and value < minimum:
+        raise UserError(f"{key}={opts[key]} is invalid: it must be >= {minimum:g}")
+    return value
+
+
+def choose_render(requested: str, modes: list[str], display: bool) -> tuple[str, tuple[str, ...], str]:
+    """(kind, video formats, note): kind is text, window or video; the note says why, when it is not asked."""
+    if requested not in RENDERS:
+        raise UserError(f"render={requested} is invalid: valid values are {', '.join(RENDERS)}")
+    pixels, text = "rgb_array" in modes, "ansi" in modes
+    available = f"it renders: {', '.join(modes) or 'nothing'}"
+    if requested in ("auto", "human") and text:
+        return "text", (), ""
+    if requested == "human" and "human" in modes and display:
+        return "window", (), ""
+    if requested == "text":
+        if text:
+            return "text", (), ""
+        raise UserError(f"render=text needs an env that renders text (ansi); {available}")
+    if not pixels:
+        raise UserError(f"render={requested} needs an env that renders rgb_array frames; {available}")
+    formats = {"gif": ("gif",), "mp4": ("mp4",)}.get(requested, ("gif", "mp4"))
+    note = "no display here ($DISPLAY is not set): recording GIF and MP4 instead"
+    note = note if requested == "human" else ""
+    return "video", formats, note
+
+
+def _setup(opts: dict[str, str], env_overrides: list[str]) -> tuple[Any, Any, str, int, Path]:
+    """(cfg, agent, file prefix, default seed, out dir) of a run, or of an env and a random policy."""
+    from rlkit.compose import compose_config
+    from rlkit.envs.factory import make_env
+
+    if "run" in opts:
+        if env_overrides:
+            raise UserError("`rlkit play` takes run=<run dir> or env=<env>, not both (a run brings its env)")
+        which = opts.get("checkpoint", "latest")
+        loaded = load_run(Path(opts["run"]), which)
+        prefix = which if which in ("latest", "best") else Path(which).stem
+        seed = loaded.cfg.seed + EVAL_SEED_OFFSET
+        return loaded.cfg, loaded.agent, prefix, seed, loaded.run_dir / "videos"
+    if not any(o.startswith("env=") for o in env_overrides):
+        raise UserError("`rlkit play` needs run=<run dir> (a trained policy) or env=<env> (a random policy)")
+    if "checkpoint" in opts:
+        raise UserError("checkpoint= needs run=<run dir>")
+    cfg = compose_config(env_overrides)
+    env = make_env(cfg.env)
+    agent = RandomAgent(env.action_space, seed=_number(opts, "seed", int, 0))
+    env.close()
+    return cfg, agent, "random", 0, Path("runs") / "play" / cfg.env.name
+
+
+def play_command(args: list[str]) -> int:
+    """`rlkit play`: greedy (or random) episodes, animated in the terminal or written as GIF/MP4."""
+    from rlkit.envs.factory import make_env
+    from rlkit.terminal import MODES
+
+    opts, env_overrides = parse_args("play", args, PLAY_KEYS)
+    cfg, agent, prefix, default_seed, default_out = _setup(opts, env_overrides)
+    if opts.get("ui", "auto") not in MODES:
+        raise UserError(f"ui={opts['ui']} is invalid: valid values are {', '.join(MODES)}")
+    probe = make_env(cfg.env, evaluation=True)
+    modes, env_fps = render_modes(probe), probe.metadata.get("render_fps") or 30
+    probe.close()
+    kind, formats, note = choose_render(opts.get("render", "auto"), modes, has_display())
+    if note:
+        print(f"rlkit play: {note}", flush=True)
+    policy = "random policy" if prefix == "random" else f"{cfg.agent.name} ({prefix} checkpoint)"
+    episodes = _number(opts, "episodes", int, 1, 1)
+    plan = Plan(
+        title=f"{policy} on {cfg.env.name}",
+        episodes=episodes,
+        seed=_number(opts, "seed", int, default_seed),
+        max_steps=_number(opts, "max_steps", int, MAX_STEPS, 1),
+    )
+    if kind == "text":
+        speed = _number(opts, "speed", float, 1.0 / env_fps if sys.stdout.isatty() else 0.0, 0.0)
+        env = make_env(cfg.env, render_mode="ansi", evaluation=True)
+        _play_text(agent, env, plan, opts.get("ui", "auto"), speed)
+    elif kind == "window":
+        env = make_env(cfg.env, render_mode="human", evaluation=True)
+        _play_window(agent, env, plan)
+    else:
+        headless_pixels()
+        env = make_env(cfg.env, render_mode="rgb_array", evaluation=True)
+        out_dir = Path(opts["out"]) if "out" in opts else default_out
+        fps, scale = _number(opts, "fps", float, float(env_fps), 1e-3), _number(opts, "scale", int, 1, 1)
+        _play_video(agent, env, plan, out_dir, prefix, formats, fps, scale)
+    return 0
+
+
+@dataclass
+class Plan:
+    """What to play: a title, how many episodes from which seed, and the step cap."""
+
+    title: str
+    episodes: int
+    seed: int
+    max_steps: int
+
+    def heading(self) -> str:
+        """The first line printed."""
+        return f"{self.title}: {self.episodes} episode(s) from seed {self.seed}"
+
+    def result(self, k: int, ep: Any) -> str:
+        """An episode's line."""
+        return f"episode {k + 1}/{self.episodes}: return {ep.ret:g}, length {ep.length}"
+
+
+def _play_text(agent: Any, env: Any, plan: Plan, ui: str, speed: float) -> None:
+    """Episodes animated in the terminal, a status line under the board."""
+    from rlkit.terminal import TerminalAnimation, status_line
+
+    anim = TerminalAnimation(ui, speed)
+    anim.start(plan.heading())
+    try:
+        for k in range(plan.episodes):
+
+            def show(frame: str, step: int, reward: float | None, ret: float, k: int = k) -> None:
+                anim.show(frame, status_line(k, plan.episodes, step, reward, ret))
+
+            ep = play_episode(agent, env, plan.seed + k, on_frame=show, max_steps=plan.max_steps)
+            anim.message(plan.result(k, ep))
+    finally:
+        anim.stop()
+        env.close()
+
+
+def _play_window(agent: Any, env: Any, plan: Plan) -> None:
+    """Episodes in the env's own window (render_mode human)."""
+    print(plan.heading(), flush=True)
+    try:
+        for k in range(plan.episodes):
+            ep = play_episode(agent, env, plan.seed + k, max_steps=plan.max_steps)
+            print(plan.result(k, ep), flush=True)
+    finally:
+        env.close()
+
+
+def _play_video(
+    agent: Any,
+    env: Any,
+    plan: Plan,
+    out_dir: Path,
+    prefix: str,
+    formats: tuple[str, ...],
+    fps: float,
+    scale: int,
+) -> None:
+    """Episodes written as GIF and/or MP4, one file per episode and format."""
+    print(plan.heading(), flush=True)
+    try:
+        for k in range(plan.episodes):
+            ep, paths, frames = record_episode(
+                agent, env, plan.seed + k, out_dir, prefix, k, fps, scale, formats, plan.max_steps
+            )
+            size = f"{frames.shape[0]} frames of {frames.shape[2]}x{frames.shape[1]}"
+            print(f"{plan.result(k, ep)} -> {', '.join(str(p) for p in paths)} ({size})", flush=True)
+    finally:
+        env.close()
+
+
+def eval_command(args: list[str]) -> int:
+    """`rlkit eval`: greedy episodes of a run's checkpoint, a table on stdout and eval.json."""
+    from rlkit.envs.factory import make_env
+    from rlkit.evaluation import evaluate
+
+    opts, _ = parse_args("eval", args, EVAL_KEYS)
+    if "run" not in opts:
+        raise UserError("`rlkit eval` needs run=<run dir>")
+    which = opts.get("checkpoint", "latest")
+    loaded = load_run(Path(opts["run"]), which)
+    cfg = loaded.cfg
+    episodes = _number(opts, "episodes", int, cfg.eval.episodes, 1)
+    seed = _number(opts, "seed", int, cfg.seed + EVAL_SEED_OFFSET)
+    env = make_env(cfg.env, evaluation=True)
+    try:
+        result = evaluate(loaded.agent, env, episodes, seed)
+    finally:
+        env.close()
+    out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
+    record = {
+        "run_dir": str(loaded.run_dir),
+        "checkpoint": str(loaded.checkpoint),
+        "checkpoint_step": loaded.step,
+        "agent": cfg.agent.name,
+        "env": cfg.env.name,
+        "seed": seed,
+        **result.as_dict(),
+    }
+    out.parent.mkdir(parents=True, exist_ok=True)
+    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(eval_table(record), file=sys.stdout, flush=True)
+    print(f"Wrote {out}", flush=True)
+    return 0
+
+
+def eval_table(record: dict[str, Any]) -> str:
+    """The evaluation as a small fixed-width table."""
+    step = record["checkpoint_step"]
+    at = f", trained {step:,} steps" if step is not None else ""
+    last = record["seed"] + record["episodes"] - 1
+    head = (
+        f"{record['agent']} on {record['env']} ({Path(record['checkpoint']).name}{at}): "
+        f"{record['episodes']} greedy episodes, seeds {record['seed']}..{last}"
+    )
+    rows = [
+        ("return mean", record["return_mean"]),
+        ("return std", record["return_std"]),
+        ("return min", record["return_min"]),
+        ("return max", record["return_max"]),
+        ("length mean", record["length_mean"]),
+    ]
+    return "\n".join([head, *[f"  {name:<12} {value:>12.2f}" for name, value in rows]])

@@ -1,0 +1,113 @@
+"""Rendered frames to files: animated GIF (Pillow) and MP4 (imageio's ffmpeg), integer upscaling, file names.
+
+Frames are (T, H, W, 3) uint8 RGB arrays, as `env.render()` returns them in "rgb_array" mode.
+GIF delays are stored in hundredths of a second, so the frame duration is rounded to 10 ms (and browsers
+slow down delays under 20 ms, hence the floor). Pillow stores a run of identical frames once, with their
+durations added up: the animation plays for the same time with fewer stored frames.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from rlkit.errors import UserError
+
+FORMATS = ("gif", "mp4")
+
+
+def upscale(frame: np.ndarray, scale: int) -> np.ndarray:
+    """Nearest-neighbour integer upscaling of an (H, W, C) frame: each pixel becomes a scale x scale block."""
+    if scale == 1:
+        return frame
+    return np.repeat(np.repeat(frame, scale, axis=0), scale, axis=1)
+
+
+def as_frames(frames: Sequence[np.ndarray] | np.ndarray, scale: int = 1) -> np.ndarray:
+    """Stacks rendered frames into one (T, H, W, 3) uint8 array, upscaled by `scale`."""
+    if scale < 1:
+        raise UserError(f"scale={scale} is invalid: it must be an integer >= 1")
+    if len(frames) == 0:
+        raise UserError("no frames to write: the env rendered nothing")
+    stack = np.stack([upscale(np.asarray(f, dtype=np.uint8), scale) for f in frames])
+    if stack.ndim != 4 or stack.shape[-1] != 3:
+        raise UserError(f"frames must be (T, H, W, 3) RGB images, got shape {stack.shape}")
+    return stack
+
+
+def gif_frame_ms(fps: float) -> int:
+    """A GIF frame's duration in ms for `fps`: rounded to GIF's 10 ms unit, at least 20 ms."""
+    return max(20, int(round(100.0 / fps)) * 10)
+
+
+def gif_bytes(frames: np.ndarray, fps: float) -> bytes:
+    """An animated, endlessly looping GIF of (T, H, W, 3) uint8 frames, all on one 256-colour palette.
+
+    One palette (fast octree over up to 8 frames spread over the episode, no dithering) keeps colours steady
+    from frame to frame and is several times faster than Pillow's per-frame median cut.
+    """
+    from PIL import Image
+
+    sample = frames[np.linspace(0, len(frames) - 1, num=min(8, len(frames))).round().astype(int)]
+    palette = Image.fromarray(np.concatenate(list(sample), axis=0)).quantize(method=Image.Quantize.FASTOCTREE)
+    images = [Image.fromarray(f).quantize(palette=palette, dither=Image.Dither.NONE) for f in frames]
+    buf = io.BytesIO()
+    images[0].save(
+        buf, format="GIF", save_all=True, append_images=images[1:], duration=gif_frame_ms(fps), loop=0
+    )
+    return buf.getvalue()
+
+
+def write_gif(path: Path, frames: np.ndarray, fps: float) -> Path:
+    """Writes the frames as an animated GIF."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(gif_bytes(frames, fps))
+    return path
+
+
+def even_pad(frames: np.ndarray) -> np.ndarray:
+    """Pads height and width to even sizes by repeating the last row/column (H.264 in yuv420p needs it)."""
+    _, h, w, _ = frames.shape
+    if h % 2 == 0 and w % 2 == 0:
+        return frames
+    return np.pad(frames, ((0, 0), (0, h % 2), (0, w % 2), (0, 0)), mode="edge")
+
+
+def write_mp4(path: Path, frames: np.ndarray, fps: float) -> Path:
+    """Writes the frames as an H.264 MP4 (yuv420p, plays everywhere); odd sizes get a padded row/column."""
+    import imageio.v2 as imageio
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frames = even_pad(frames)
+    writer = imageio.get_writer(
+        path,
+        format="FFMPEG",
+        mode="I",
+        fps=fps,
+        codec="libx264",
+        pixelformat="yuv420p",
+        macro_block_size=1,  # keep the size as it is: no rescaling to multiples of 16
+        ffmpeg_log_level="error",
+    )
+    try:
+        for frame in frames:
+            writer.append_data(frame)
+    finally:
+        writer.close()
+    return path
+
+
+def video_stem(prefix: str, episode: int, ret: float) -> str:
+    """A file name stem that says which episode and what it returned, e.g. latest_ep002_return21."""
+    return f"{prefix}_ep{episode:03d}_return{ret:g}"
+
+
+def write_videos(
+    out_dir: Path, stem: str, frames: np.ndarray, fps: float, formats: Sequence[str] = FORMATS
+) -> list[Path]:
+    """Writes <out_dir>/<stem>.gif and/or .mp4; returns the paths written."""
+    writers = {"gif": write_gif, "mp4": write_mp4}
+    return [writers[fmt](out_dir / f"{stem}.{fmt}", frames, fps) for fmt in formats]
