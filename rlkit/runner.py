@@ -200,7 +200,8 @@ class Runner:
         self.logger.log({"train/episode_return": ret, "train/episode_length": length}, c.step)
         if s.stop_return_mean is not None and len(self.recent_returns) >= s.stop_window:
             window = list(self.recent_returns)[-s.stop_window :]
-            self.stopped_early = float(np.mean(window)) >= s.stop_return_mean
+            if float(np.mean(window)) >= s.stop_return_mean:
+                self.stopped_early = True  # never undone by a later episode ending in the same step
 
     def _log_periodic(self) -> None:
         c = self.counters
