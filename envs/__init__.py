@@ -6,3 +6,13 @@ MAZE_ID = "rlkit/GridMaze-v0"
 
 if MAZE_ID not in gym.registry:
     gym.register(id=MAZE_ID, entry_point="rlkit.envs.maze:GridMazeEnv", max_episode_steps=30)
+
+# Supervised tasks (envs/supervised.py): an episode is one epoch, so no step cap.
+SUPERVISED = {
+    "rlkit/Digits-v0": ("rlkit.envs.digits:DigitsEnv", {"dataset": "digits"}),
+    "rlkit/MNIST-v0": ("rlkit.envs.digits:DigitsEnv", {"dataset": "mnist"}),
+    "rlkit/ToySequences-v0": ("rlkit.envs.toy_sequences:ToySequencesEnv", {}),
+}
+for _id, (_entry, _kwargs) in SUPERVISED.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)

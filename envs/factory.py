@@ -9,6 +9,7 @@ from typing import Any
 import gymnasium as gym
 
 import rlkit.envs  # noqa: F401  (registers rlkit's ids)
+from rlkit.envs.atari import ATARI_ID  # importing it registers rlkit/Atari-v0 and the ALE ids
 from rlkit.errors import UserError
 from rlkit.vector import SerialVectorEnv
 
@@ -67,5 +68,22 @@ def env_fns(env_cfg: Any, n: int, render_mode: str | None = None) -> list[Callab
 
 
 def make_vector_env(env_cfg: Any, num_envs: int) -> SerialVectorEnv:
-    """The training envs as one vector env (the runner's only view of them)."""
+    """The training envs as one vector env (the runner's only view of them).
+
+    Atari (rlkit/Atari-v0) gets a vector env that reports whole games with raw scores: ale-py's native one
+    when env.kwargs.vector is native, else the Gymnasium wrapper chain stepped serially.
+    """
+    if env_cfg.id == ATARI_ID:
+        from rlkit.envs.atari_vector import AtariNativeVectorEnv, AtariSerialVectorEnv
+
+        kwargs = _plain(env_cfg.kwargs) or {}
+        backend = kwargs.get("vector", "native")
+        if backend == "native":
+            try:
+                return AtariNativeVectorEnv(num_envs, **kwargs)  # type: ignore[return-value]
+            except (TypeError, ValueError) as err:
+                raise UserError(f"env '{env_cfg.name}': {err}") from err
+        if backend != "serial":
+            raise UserError(f"env.kwargs.vector={backend!r} is invalid; valid values: native, serial")
+        return AtariSerialVectorEnv(env_fns(env_cfg, num_envs))
     return SerialVectorEnv(env_fns(env_cfg, num_envs))

@@ -6,6 +6,7 @@ clear line with the valid choices instead of a stack trace.
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -16,6 +17,7 @@ SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
     "play": "watch a run's greedy policy (or env=<env> at random): terminal animation, GIF/MP4",
     "eval": "score a run's checkpoint over greedy episodes: a table and eval.json",
+    "bench": "compare agents on one env, same budget and seeds: table, results.json, learning curves",
 }
 
 
@@ -114,13 +116,17 @@ def _print_summary(s: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rlkit` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
-    if not argv or argv[0] in ("-h", "--help", "help"):
-        print(main_help())
-        return 0
-    command, rest = argv[0], argv[1:]
+    command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
     try:
+        if command in ("-h", "--help", "help"):
+            print(main_help())
+            return 0
         if command not in SUBCOMMANDS:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
+        if command == "bench":
+            from rlkit.bench import main as bench_main
+
+            return bench_main(rest)
         if command in ("play", "eval"):
             from rlkit.play import command_help, eval_command, play_command
 
@@ -139,6 +145,9 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("rlkit: interrupted; the latest checkpoint was saved in the run directory", file=sys.stderr)
         return 130
+    except BrokenPipeError:  # e.g. `rlkit --help | head`
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout at exit)
+        return 0
 
 
 if __name__ == "__main__":

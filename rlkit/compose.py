@@ -1,6 +1,7 @@
 """From command-line overrides to a composed config: choices checked, shorthands expanded, errors in one line.
 
-`env=<Gymnasium id>` becomes `env=gym env.id=<id>`; `env.kwargs.<name>=value` may add a constructor argument.
+`env=<Gymnasium id>` becomes `env=gym env.id=<id>`, `env=<ALE game>` (Breakout, Pong, ...) becomes
+`env=atari env.kwargs.game=<game>`; `env.kwargs.<name>=value` may add a constructor argument.
 Tests and benchmarks use `compose_config` to get exactly the config that `rlkit train ...` would run.
 """
 
@@ -33,7 +34,8 @@ def _choice_error(group: str, value: str, also: list[str] | None = None) -> User
     options = sorted(group_options(group))
     close = difflib.get_close_matches(value, options + (also or []), n=3, cutoff=0.6)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
-    tail = ", or any registered Gymnasium id (e.g. FrozenLake-v1)" if also else ""
+    tail = ", any Atari game (e.g. Breakout, Pong), or any registered Gymnasium id (e.g. FrozenLake-v1)"
+    tail = tail if also else ""
     return UserError(f"unknown {group} '{value}'.{hint} Valid {group}s: {', '.join(options)}{tail}")
 
 
@@ -80,17 +82,26 @@ def rewrite_overrides(args: list[str]) -> list[str]:
             raise _choice_error("agent", value)
         elif bare == "experiment" and value not in group_options("experiment"):
             raise _choice_error("experiment", value)
+        elif bare == "env" and value not in group_options("env") and value in _atari_games():
+            out += ["env=atari", f"env.kwargs.game={value}"]
         elif bare == "env" and value not in group_options("env"):
             from rlkit.envs.factory import registered_ids
 
             if value not in registered_ids():
-                raise _choice_error("env", value, also=registered_ids())
+                raise _choice_error("env", value, also=registered_ids() + sorted(_atari_games()))
             out += ["env=gym", f"env.id={value}", f"env.name={value.replace('/', '_')}"]
-        elif key.startswith("env.kwargs."):
+        elif key.startswith(("env.kwargs.", "env.eval_kwargs.", "agent.hyperparams.")):
             out.append(f"++{arg}")
         else:
             out.append(arg)
     return out
+
+
+def _atari_games() -> dict[str, str]:
+    """ALE game names (Breakout, Pong, ...) that `env=<game>` accepts as the Atari preset."""
+    from rlkit.envs.atari import ale_games
+
+    return ale_games()
 
 
 def compose_config(overrides: list[str]) -> DictConfig:

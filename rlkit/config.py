@@ -33,6 +33,7 @@ class EnvConfig:
         kwargs: constructor arguments passed to gymnasium.make.
         eval_kwargs: kwargs replaced for the evaluation env (e.g. a held-out split, raw rewards).
         max_episode_steps: episode cap (truncation); None keeps the id's registered cap.
+        eval_episodes: episodes per evaluation for this env, replacing eval.episodes (e.g. 1 for a test set).
         default_total_steps: training length in env steps when neither total_steps nor
             total_episodes is set.
         default_total_episodes: the same in episodes.
@@ -43,6 +44,7 @@ class EnvConfig:
     kwargs: dict[str, Any] = field(default_factory=dict)
     eval_kwargs: dict[str, Any] = field(default_factory=dict)
     max_episode_steps: int | None = None
+    eval_episodes: int | None = None
     default_total_steps: int | None = 50_000
     default_total_episodes: int | None = None
 

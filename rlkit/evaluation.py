@@ -34,7 +34,7 @@ class EvalResult:
         return float(np.mean(self.lengths))
 
     def summary(self) -> dict[str, float]:
-        """Mean/std/min/max return and mean length, for summary.json and tables."""
+        """Mean/std/min/max return, mean length and the env's metrics, for summary.json and tables."""
         return {
             "episodes": len(self.returns),
             "return_mean": self.return_mean,
@@ -42,6 +42,7 @@ class EvalResult:
             "return_min": float(np.min(self.returns)),
             "return_max": float(np.max(self.returns)),
             "length_mean": self.length_mean,
+            **self.metrics,
         }
 
     def as_dict(self) -> dict:
@@ -55,15 +56,43 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int, max_steps: in
     `max_steps` guards against an env without an episode cap and a policy that never ends an episode.
     """
     returns, lengths = [], []
+    metrics = MetricsMean()
     for k in range(episodes):
         obs, _ = env.reset(seed=seed + k)
         total, length, done = 0.0, 0, False
         while not done and length < max_steps:
             action = agent.act(np.asarray(obs)[None], explore=False)[0]
-            obs, reward, terminated, truncated, _ = env.step(action)
+            obs, reward, terminated, truncated, info = env.step(action)
+            metrics.add(info.get("metrics"))
             total += float(reward)
             length += 1
             done = terminated or truncated
         returns.append(total)
         lengths.append(length)
-    return EvalResult(returns, lengths)
+    return EvalResult(returns, lengths, metrics.means())
+
+
+class MetricsMean:
+    """Weighted means of the numbers envs report per step in info["metrics"] (weight: its "count", else 1).
+
+    E.g. a supervised task reports {"accuracy": 0.9, "count": 100} per minibatch; the mean over an evaluation
+    is then the accuracy over all its examples. Envs that report nothing give an empty dict.
+    """
+
+    def __init__(self) -> None:
+        self.sums: dict[str, float] = {}
+        self.weights: dict[str, float] = {}
+
+    def add(self, metrics: dict | None) -> None:
+        """Adds one step's metrics; non-numeric values are ignored."""
+        if not metrics:
+            return
+        weight = float(metrics.get("count", 1.0))
+        for key, value in metrics.items():
+            if key != "count" and isinstance(value, int | float | np.number) and not isinstance(value, bool):
+                self.sums[key] = self.sums.get(key, 0.0) + weight * float(value)
+                self.weights[key] = self.weights.get(key, 0.0) + weight
+
+    def means(self) -> dict[str, float]:
+        """Each key's weighted mean (keys whose total weight is 0 are left out)."""
+        return {k: self.sums[k] / w for k, w in self.weights.items() if w > 0}

@@ -1,0 +1,181 @@
+"""Stable-Baselines3 (and sb3-contrib) algorithms as rlkit agents, driven by rlkit's one runner.
+
+SB3's `learn()` owns its own loop, so it is never called. The adapters keep what SB3 is good at (its model,
+its policies, its replay and rollout buffers and, above all, its `train()` gradient code) and re-implement
+only collection, in the runner's terms: `act` is SB3's exploration policy, `observe` writes SB3's buffer,
+`update` calls `model.train()` when SB3's own loop would have (train_freq for off-policy, a full rollout for
+on-policy), keeping SB3's counters (num_timesteps, progress remaining, `_on_step`) as `learn()` would.
+With the same seed the weights equal those of SB3's own `learn()` to the bit (tests/agents/test_sb3.py).
+The model is built against a stub VecEnv that only carries the spaces: SB3 never sees or steps rlkit's envs.
+Checkpoints hold tensors and numbers only (never SB3's zip/pickle); the replay / rollout buffer is not saved.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from rlkit.agents.sb3_model import build_model, needs_transpose
+from rlkit.errors import UserError
+from rlkit.types import AgentContext
+
+FALLBACK_SCHEDULE_STEPS = 100_000
+
+
+@dataclass
+class SB3Config:
+    """Any Stable-Baselines3 / sb3-contrib algorithm under the rlkit runner.
+
+    Attributes:
+        name: the agent name (sb3, sb3_ppo, sb3_a2c, sb3_dqn).
+        algo: the algorithm's class name, e.g. PPO, A2C, DQN, SAC, TD3, QRDQN, TQC, TRPO.
+        policy: auto (CnnPolicy for images, MultiInputPolicy for dicts, else MlpPolicy) or an SB3 policy name.
+        hyperparams: the algorithm's constructor arguments, overriding the Zoo's (lin_<x>: linear decay).
+        zoo: start from RL Baselines3 Zoo's published hyperparameters where the Zoo has them for this env.
+        device: null (the run's device), cpu, cuda or auto.
+        schedule_steps: env steps SB3's schedules span (learning rate, clip range, DQN exploration); the YAML
+            sets it to the run's total_steps; null then means the Zoo's n_timesteps, else 100,000.
+        env_id: the env's Gymnasium id (set by the YAML from env.id), to look up the Zoo's table.
+        num_threads: torch CPU threads (null: torch's default; 1 is often fastest for small MLPs).
+    """
+
+    name: str = "sb3"
+    algo: str = "PPO"
+    policy: str = "auto"
+    hyperparams: dict[str, Any] = field(default_factory=dict)
+    zoo: bool = True
+    device: str | None = None
+    schedule_steps: int | None = None
+    env_id: str = ""
+    num_threads: int | None = None
+
+
+class SB3AgentBase:
+    """What both adapters share: the model, schedule progress, metrics, RNG and checkpoint plumbing."""
+
+    def __init__(self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any]):
+        self.model, self.cfg, self.num_envs = model, cfg, ctx.num_envs
+        total = getattr(ctx, "total_steps", None) or cfg.schedule_steps or zoo_run.get("n_timesteps")
+        self.schedule_steps = int(total or FALLBACK_SCHEDULE_STEPS)
+        model._total_timesteps = self.schedule_steps
+        self.transpose = needs_transpose(ctx.observation_space)
+        self.model.policy.set_training_mode(False)
+
+    # ----- helpers for the adapters -----
+    def _obs(self, obs: np.ndarray) -> np.ndarray:
+        """Observations in the layout SB3's policy expects (channels first for images)."""
+        return np.transpose(obs, (0, 3, 1, 2)) if self.transpose else obs
+
+    def _advance(self, n: int) -> None:
+        """SB3's step counter and the progress its schedules read, as learn() would keep them."""
+        m = self.model
+        m.num_timesteps += n
+        m._update_current_progress_remaining(m.num_timesteps, self.schedule_steps)
+        m._current_progress_remaining = max(m._current_progress_remaining, 0.0)
+
+    def _train_metrics(self) -> dict[str, float]:
+        """The numbers SB3's train() recorded, without the 'train/' prefix (the runner adds it)."""
+        values = self.model.logger.name_to_value
+        out = {
+            k.split("/", 1)[-1]: float(v)
+            for k, v in values.items()
+            if k.startswith("train/") and isinstance(v, int | float | np.number)
+        }
+        self.model.logger.name_to_value.clear()
+        self.model.logger.name_to_count.clear()
+        self.model.logger.name_to_excluded.clear()
+        return out
+
+    def act_greedy(self, obs: np.ndarray) -> np.ndarray:
+        """SB3's deterministic action (model.predict(deterministic=True))."""
+        action, _ = self.model.predict(self._obs(obs), deterministic=True)
+        return np.asarray(action)
+
+    # ----- checkpoints -----
+    def state_dict(self) -> dict[str, Any]:
+        """Policy and optimizer state, SB3's counters and the RNGs: tensors and numbers only."""
+        m = self.model
+        modules, tensors = m._get_torch_save_params()
+        return {
+            "algo": self.cfg.algo,
+            "modules": {name: _resolve(m, name).state_dict() for name in modules},
+            "tensors": {name: _resolve(m, name).detach().clone() for name in tensors},
+            "counters": {
+                "num_timesteps": int(m.num_timesteps),
+                "n_updates": int(m._n_updates),
+                "episode_num": int(m._episode_num),
+                "n_calls": int(getattr(m, "_n_calls", 0)),
+                "exploration_rate": float(getattr(m, "exploration_rate", 0.0)),
+                **self._extra_counters(),
+            },
+            "rng": _rng_state(m),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores state_dict()'s output (the buffer starts empty)."""
+        m = self.model
+        if state.get("algo") != self.cfg.algo:
+            raise UserError(f"the checkpoint holds a {state.get('algo')} model, not {self.cfg.algo}")
+        for name, sd in state["modules"].items():
+            _resolve(m, name).load_state_dict(sd)
+        for name, tensor in state["tensors"].items():
+            with torch.no_grad():
+                _resolve(m, name).copy_(tensor)
+        c = state["counters"]
+        m.num_timesteps, m._n_updates, m._episode_num = c["num_timesteps"], c["n_updates"], c["episode_num"]
+        if hasattr(m, "_n_calls"):
+            m._n_calls = c["n_calls"]
+        if hasattr(m, "exploration_rate"):
+            m.exploration_rate = c["exploration_rate"]
+        m._update_current_progress_remaining(m.num_timesteps, self.schedule_steps)
+        self._load_extra_counters(c)
+        _set_rng_state(m, state["rng"])
+
+    def _extra_counters(self) -> dict[str, Any]:
+        return {}
+
+    def _load_extra_counters(self, counters: dict[str, Any]) -> None:
+        pass
+
+
+def _resolve(obj: Any, dotted: str) -> Any:
+    for part in dotted.split("."):
+        obj = getattr(obj, part)
+    return obj
+
+
+def _rng_state(model: Any) -> dict[str, Any]:
+    """Python, NumPy, torch and action-space RNG states as plain data (SB3 uses the global generators)."""
+    py_state, np_state = random.getstate(), np.random.get_state()
+    space_rng = model.action_space.np_random.bit_generator.state
+    return {
+        "python": [py_state[0], list(py_state[1]), py_state[2]],
+        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
+        "torch": torch.get_rng_state(),
+        "space": {k: v for k, v in space_rng.items()},
+    }
+
+
+def _set_rng_state(model: Any, state: dict[str, Any]) -> None:
+    version, internal, gauss = state["python"]
+    random.setstate((version, tuple(internal), gauss))
+    name, keys, *rest = state["numpy"]
+    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
+    torch.set_rng_state(state["torch"])
+    model.action_space.np_random.bit_generator.state = state["space"]
+
+
+def sb3_agent(cfg: SB3Config, ctx: AgentContext) -> SB3AgentBase:
+    """The adapter for cfg.algo: on-policy (PPO, A2C, TRPO, ...) or off-policy (DQN, SAC, TD3, QRDQN, ...)."""
+    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+
+    from rlkit.agents.sb3_offpolicy import SB3OffPolicyAgent
+    from rlkit.agents.sb3_onpolicy import SB3OnPolicyAgent
+
+    model, zoo_run = build_model(cfg, ctx)
+    adapter = SB3OnPolicyAgent if isinstance(model, OnPolicyAlgorithm) else SB3OffPolicyAgent
+    return adapter(model, cfg, ctx, zoo_run)

@@ -1,0 +1,211 @@
+"""The supervised agent: a torch model chosen by name, trained on the targets a supervised task env reveals.
+
+It plugs into the one runner like any agent (see rlkit.envs.supervised for the env side): act() predicts
+for the minibatch in the observation (argmax of the logits for classification, the values for regression),
+observe() keeps the step's batch and the targets from `info`, update() takes one optimiser step on the
+masked loss and returns {"loss", "accuracy"} (train/...). While training (explore=True) act() runs the model
+in training mode and keeps its output, so update() backpropagates through that same forward pass instead of
+running a second one; greedy acting (evaluation) runs in eval mode (no dropout) under inference_mode.
+With num_envs > 1 the minibatches of all envs are concatenated into one.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+
+from rlkit.agents.supervised_models import MODELS
+from rlkit.errors import IncompatibleError, UserError
+from rlkit.types import AgentContext, Transition
+
+OPTIMIZERS = ("sgd", "adam")
+
+
+@dataclass
+class SupervisedConfig:
+    """Hyperparameters of the supervised agent.
+
+    Attributes:
+        name: agent name (the `agent=` token).
+        model: softmax_regression, mlp, mnist_cnn or lstm_classifier (agents/supervised_models.py).
+        optimizer: sgd or adam.
+        lr: learning rate (> 0).
+        momentum: SGD momentum in [0, 1).
+        weight_decay: L2 penalty (>= 0).
+        hidden: width of the model's hidden layer (CNN's FC layer, LSTM units, MLP layers).
+        dropout: dropout probability in [0, 1) where the model has dropout (the CNN).
+        grad_clip: clip the gradient's global norm to this (None: no clipping).
+        num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
+    """
+
+    name: str = "softmax_regression"
+    model: str = "softmax_regression"
+    optimizer: str = "sgd"
+    lr: float = 0.5
+    momentum: float = 0.0
+    weight_decay: float = 0.0
+    hidden: int = 64
+    dropout: float = 0.0
+    grad_clip: float | None = None
+    num_threads: int | None = None
+
+    def validate(self) -> None:
+        """Raises UserError naming the first key that is out of range."""
+        checks = [
+            ("model", self.model in MODELS, f"one of {', '.join(MODELS)}"),
+            ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
+            ("lr", self.lr > 0, "> 0"),
+            ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),
+            ("weight_decay", self.weight_decay >= 0, ">= 0"),
+            ("hidden", self.hidden >= 1, ">= 1"),
+            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
+            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
+        ]
+        for key, ok, allowed in checks:
+            if not ok:
+                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+
+
+def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean cross-entropy over the real examples; logits (N, ..., C), targets (N, ...), mask (N,)."""
+    per_entry = F.cross_entropy(logits.flatten(0, -2), targets.flatten(), reduction="none")
+    per_example = per_entry.reshape(len(mask), -1).mean(dim=1)
+    return (per_example * mask).sum() / mask.sum().clamp(min=1)
+
+
+def masked_mse(pred: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean squared error over the real examples; pred and targets (N, ...), mask (N,)."""
+    per_example = ((pred - targets) ** 2).reshape(len(mask), -1).mean(dim=1)
+    return (per_example * mask).sum() / mask.sum().clamp(min=1)
+
+
+def task_shapes(ctx: AgentContext) -> tuple[str, tuple[int, ...], tuple[int, ...]]:
+    """(kind, one example's observation shape, the model's output shape) of a supervised task env."""
+    obs, act = ctx.observation_space, ctx.action_space
+    fits = (
+        isinstance(obs, spaces.Box)
+        and len(obs.shape) >= 2
+        and isinstance(act, spaces.MultiDiscrete | spaces.Box)
+    )
+    fits = fits and len(act.shape) >= 1 and act.shape[0] == obs.shape[0]
+    if isinstance(act, spaces.MultiDiscrete) and fits:
+        fits = bool(np.all(act.nvec == act.nvec.flat[0]))
+    if not fits:
+        raise IncompatibleError(
+            f"agent '{ctx.agent_name}' is supervised and needs a supervised task env (observation: a "
+            f"minibatch Box (batch, ...); action: one prediction per example, MultiDiscrete or Box "
+            f"(batch, ...)), but env "
+            f"'{ctx.env_name}' has observation space {obs} and action space {act}. Use env=digits, mnist or "
+            f"toy_sequences, or an RL agent for this env."
+        )
+    if isinstance(act, spaces.MultiDiscrete):
+        return "classification", tuple(obs.shape[1:]), (*act.shape[1:], int(act.nvec.flat[0]))
+    return "regression", tuple(obs.shape[1:]), tuple(act.shape[1:])
+
+
+class SupervisedAgent:
+    """A named model trained by one optimiser step per minibatch on the revealed targets."""
+
+    def __init__(self, cfg: SupervisedConfig, ctx: AgentContext):
+        cfg.validate()
+        self.cfg, self.device = cfg, torch.device(ctx.device)
+        self.kind, obs_shape, out_shape = task_shapes(ctx)
+        if cfg.num_threads is not None:
+            torch.set_num_threads(cfg.num_threads)
+        torch.manual_seed(ctx.seed)
+        pixels = ctx.observation_space.dtype == np.uint8
+        self.model = MODELS[cfg.model](obs_shape, out_shape, cfg, pixels).to(self.device)
+        params = self.model.parameters()
+        if cfg.optimizer == "adam":
+            self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+        else:
+            self.optimizer = torch.optim.SGD(
+                params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay
+            )
+        self.updates = 0
+        self._batch: Transition | None = None
+        self._forward: tuple[np.ndarray, torch.Tensor] | None = None  # (obs, output) of the last training act
+
+    def _output(self, obs: np.ndarray) -> torch.Tensor:
+        """The model's output for (num_envs, batch, ...) observations, as (num_envs * batch, ...)."""
+        x = torch.as_tensor(np.asarray(obs), device=self.device)
+        return self.model(x.flatten(0, 1))
+
+    def _predict(self, out: torch.Tensor) -> torch.Tensor:
+        return out.argmax(dim=-1) if self.kind == "classification" else out
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Predictions for each env's minibatch: (num_envs, batch, ...)."""
+        n, b = obs.shape[:2]
+        if explore:
+            self.model.train()
+            out = self._output(obs)
+            self._forward = (obs, out)
+            pred = self._predict(out.detach())
+        else:
+            self.model.eval()
+            with torch.inference_mode():
+                pred = self._predict(self._output(obs))
+        pred = pred.cpu().numpy()
+        return pred.reshape(n, b, *pred.shape[1:])
+
+    def observe(self, transition: Transition) -> None:
+        """Keeps the step's minibatch; its targets and mask are in transition.info."""
+        self._batch = transition
+
+    def update(self) -> dict[str, float]:
+        """One optimiser step on the masked loss of the last observed minibatch."""
+        tr, self._batch = self._batch, None
+        if tr is None:
+            return {}
+        if self._forward is not None and self._forward[0] is tr.obs:
+            out = self._forward[1]
+        else:  # observe() got a batch this agent did not act on: run the forward pass now
+            self.model.train()
+            out = self._output(tr.obs)
+        self._forward = None
+        dev = self.device
+        targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=dev)
+        mask = torch.as_tensor(np.concatenate([i["mask"] for i in tr.info]), device=dev, dtype=torch.float32)
+        if self.kind == "classification":
+            loss = masked_cross_entropy(out, targets.long(), mask)
+            hit = (out.detach().argmax(-1) == targets).reshape(len(mask), -1).all(dim=1)
+            metrics = {"accuracy": float((hit * mask).sum() / mask.sum().clamp(min=1))}
+        else:
+            loss, metrics = masked_mse(out, targets.float(), mask), {}
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.updates += 1
+        loss_value = float(loss.detach())
+        if not math.isfinite(loss_value):
+            raise UserError(
+                f"the loss became {loss_value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
+            )
+        return {"loss": loss_value, **metrics}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Model and optimiser state and the update count."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "updates": self.updates,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores a state_dict(); refuses one of another model."""
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as err:
+            raise UserError(f"checkpoint does not fit model '{self.cfg.model}': {err}") from err
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates = int(state["updates"])

@@ -1,0 +1,287 @@
+"""`rlkit bench`: two or more agents on the same env, budget and seeds, alternated in one process.
+
+    rlkit bench agents=[sb3_ppo,sb3_a2c] env=CartPole-v1 seeds=[0,1,2] total_steps=50000 eval.every=5000
+    rlkit bench agents=[dqn,sb3(agent.algo=QRDQN;as=qrdqn)] env=CartPole-v1 threshold=475
+
+An agent is an agent config name, optionally with its own overrides in parentheses separated by `;`
+(`as=<label>` names it in the table). Every other key=value (env=, total_steps=, eval.every=, num_envs=,
+device=, ...) applies to every run, exactly as `rlkit train` takes it. For each seed, each agent trains in
+turn (so machine noise hits all agents alike), each in a normal run directory <out>/<label>_seed<seed>/ that
+`rlkit play` and `rlkit eval` accept. The bench directory gets table.md, results.json and curves.png.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from rlkit.errors import UserError
+
+BENCH_KEYS = {
+    "agents": "agents to compare, e.g. [sb3_ppo,sb3_a2c] or [dqn,sb3(agent.algo=QRDQN;as=qrdqn)] (required)",
+    "seeds": "seeds, e.g. [0,1,2] (default [0,1,2])",
+    "threshold": "eval return that counts as solved, for the 'steps to threshold' column (default: none)",
+    "out": "bench directory (default runs/bench/<date>/<time>_<env>)",
+}
+
+
+@dataclass
+class AgentSpec:
+    """One contender: a label for the table and the overrides that select it."""
+
+    label: str
+    overrides: list[str]
+
+
+@dataclass
+class RunResult:
+    """What one (agent, seed) run produced."""
+
+    label: str
+    seed: int
+    steps: int
+    wall_time_s: float
+    final_mean: float
+    final_std: float
+    curve: tuple[list[int], list[float]]
+    run_dir: str
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def split_top_level(text: str, sep: str = ",") -> list[str]:
+    """Splits on `sep` outside parentheses and brackets: 'a,b(x=1,y=2)' -> ['a', 'b(x=1,y=2)']."""
+    parts, depth, current = [], 0, ""
+    for ch in text:
+        if ch in "([":
+            depth += 1
+        elif ch in ")]":
+            depth -= 1
+        if ch == sep and depth == 0:
+            parts.append(current)
+            current = ""
+        else:
+            current += ch
+    parts.append(current)
+    return [p.strip() for p in parts if p.strip()]
+
+
+def parse_list(value: str) -> list[str]:
+    """'[a,b]' or 'a,b' -> ['a', 'b']."""
+    value = value.strip()
+    if value.startswith("[") and value.endswith("]"):
+        value = value[1:-1]
+    return split_top_level(value)
+
+
+def parse_agent(spec: str) -> AgentSpec:
+    """'sb3(agent.algo=QRDQN;as=qrdqn)' -> AgentSpec('qrdqn', ['agent=sb3', 'agent.algo=QRDQN'])."""
+    name, _, rest = spec.partition("(")
+    name = name.strip()
+    if rest and not rest.endswith(")"):
+        raise UserError(f"agents: '{spec}' is malformed; write name or name(key=value;key=value)")
+    label, overrides = name, [f"agent={name}"]
+    for item in split_top_level(rest[:-1], ";") if rest else []:
+        key, sep, value = item.partition("=")
+        if not sep:
+            raise UserError(f"agents: '{item}' in '{spec}' is not key=value")
+        if key.strip() == "as":
+            label = value.strip()
+        else:
+            overrides.append(item.strip())
+    if not name:
+        raise UserError(f"agents: '{spec}' has no agent name")
+    return AgentSpec(label, overrides)
+
+
+def steps_to_threshold(curve: tuple[list[int], list[float]], threshold: float) -> int | None:
+    """Env steps at the first evaluation whose mean return reaches `threshold` (None: never)."""
+    for step, value in zip(*curve):
+        if value >= threshold:
+            return int(step)
+    return None
+
+
+def eval_curve(metrics_path: Path) -> tuple[list[int], list[float]]:
+    """(steps, eval/return_mean) of a run's metrics.jsonl; of two evaluations at one step, the later one."""
+    by_step: dict[int, float] = {}
+    for line in metrics_path.read_text(encoding="utf-8").splitlines():
+        row = json.loads(line)
+        if "eval/return_mean" in row:
+            by_step[int(row["step"])] = float(row["eval/return_mean"])
+    return list(by_step), list(by_step.values())
+
+
+def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path) -> RunResult:
+    """Trains one agent with one seed in its own run directory (with .hydra/ as `rlkit train` writes it)."""
+    from omegaconf import OmegaConf
+
+    from rlkit.app import train
+    from rlkit.compose import compose_config
+
+    overrides = [*common, *spec.overrides, f"seed={seed}"]
+    cfg = compose_config(["ui=none", *overrides])
+    run_dir = out / f"{spec.label}_seed{seed}"
+    (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
+    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+    OmegaConf.save(OmegaConf.create(["ui=none", *overrides]), run_dir / ".hydra" / "overrides.yaml")
+    summary = train(cfg, run_dir)
+    ev = summary["final_eval"]
+    return RunResult(
+        spec.label,
+        seed,
+        int(summary["steps"]),
+        float(summary["wall_time_s"]),
+        float(ev["return_mean"]),
+        float(ev["return_std"]),
+        eval_curve(run_dir / "metrics.jsonl"),
+        str(run_dir),
+    )
+
+
+def aggregate(results: list[RunResult], labels: list[str], threshold: float | None) -> list[dict[str, Any]]:
+    """One row per agent: speed, wall time, final return across seeds, steps to threshold."""
+    rows = []
+    for label in labels:
+        mine = [r for r in results if r.label == label]
+        steps, wall = sum(r.steps for r in mine), sum(r.wall_time_s for r in mine)
+        finals = np.array([r.final_mean for r in mine])
+        reached = [steps_to_threshold(r.curve, threshold) for r in mine] if threshold is not None else []
+        hits = [s for s in reached if s is not None]
+        rows.append(
+            {
+                "agent": label,
+                "seeds": len(mine),
+                "steps_per_s": steps / max(wall, 1e-9),
+                "wall_time_s": wall / max(len(mine), 1),
+                "final_return_mean": float(finals.mean()),
+                "final_return_std": float(finals.std()),
+                "threshold_reached": len(hits),
+                "steps_to_threshold": float(np.mean(hits)) if hits else None,
+            }
+        )
+    base = rows[0]["steps_per_s"] if rows else 1.0
+    for row in rows:
+        row["speed_vs_first"] = row["steps_per_s"] / max(base, 1e-9)
+    return rows
+
+
+def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
+    """The results table in Markdown."""
+    thr = f"steps to {threshold:g}" if threshold is not None else "steps to threshold"
+    first = rows[0]["agent"]
+    head = f"| agent | seeds | steps/s | speed vs {first} | wall time / run (s) | final eval return | {thr} |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
+    for r in rows:
+        if threshold is None:
+            to = "n/a"
+        elif r["steps_to_threshold"] is None:
+            to = f"never (0/{r['seeds']})"
+        else:
+            to = f"{r['steps_to_threshold']:,.0f} ({r['threshold_reached']}/{r['seeds']})"
+        lines.append(
+            f"| {r['agent']} | {r['seeds']} | {r['steps_per_s']:,.0f} | {r['speed_vs_first']:.2f}x "
+            f"| {r['wall_time_s']:.1f} | {r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {to} |"
+        )
+    return "\n".join(lines)
+
+
+def parse_args(argv: list[str]) -> tuple[list[AgentSpec], list[int], float | None, Path | None, list[str]]:
+    """(agents, seeds, threshold, out, overrides common to every run)."""
+    opts, common = {}, []
+    for arg in argv:
+        key, sep, value = arg.partition("=")
+        if not sep:
+            raise UserError(
+                f"rlkit bench: '{arg}' is not key=value; keys: {', '.join(BENCH_KEYS)}, or any train key"
+            )
+        if key in BENCH_KEYS:
+            opts[key] = value
+        elif key in ("agent", "seed", "ui", "resume") or key.startswith("hydra"):
+            raise UserError(f"rlkit bench: {key}= is set per run by the bench; use agents=[name(key=value)]")
+        else:
+            common.append(arg)
+    if "agents" not in opts:
+        raise UserError("rlkit bench: agents=[a,b,...] is required (two or more agent configs)")
+    agents = [parse_agent(s) for s in parse_list(opts["agents"])]
+    if len(agents) < 2:
+        raise UserError(
+            f"rlkit bench: agents={opts['agents']} names {len(agents)} agent; compare two or more"
+        )
+    labels = [a.label for a in agents]
+    if len(set(labels)) != len(labels):
+        raise UserError(f"rlkit bench: agent labels repeat ({', '.join(labels)}); name them with as=<label>")
+    try:
+        seeds = [int(s) for s in parse_list(opts.get("seeds", "[0,1,2]"))]
+        threshold = float(opts["threshold"]) if "threshold" in opts else None
+    except ValueError as err:
+        raise UserError(f"rlkit bench: seeds must be integers and threshold a number ({err})") from None
+    if not seeds:
+        raise UserError("rlkit bench: seeds=[] is empty")
+    out = Path(opts["out"]) if "out" in opts else None
+    return agents, seeds, threshold, out, common
+
+
+def default_out(common: list[str]) -> Path:
+    """runs/bench/<date>/<time>_<env>."""
+    env = next((a.partition("=")[2] for a in common if a.startswith("env=")), "maze").replace("/", "_")
+    now = datetime.now()
+    return Path("runs") / "bench" / now.strftime("%Y-%m-%d") / f"{now.strftime('%H-%M-%S')}_{env}"
+
+
+def main(argv: list[str]) -> int:
+    """`rlkit bench key=value ...`: prints the table; writes table.md, results.json and curves.png."""
+    from rlkit.plots import plot_learning_curves
+
+    if any(a in ("-h", "--help", "help") for a in argv):
+        print(__doc__.strip() + "\n\nkeys:")
+        for key, text in BENCH_KEYS.items():
+            print(f"  {key:<10} {text}")
+        return 0
+    agents, seeds, threshold, out, common = parse_args(argv)
+    from rlkit.compose import compose_config
+
+    for spec in agents:  # a mistake in any agent's config fails now, not after the others have trained
+        compose_config(["ui=none", *common, *spec.overrides, f"seed={seeds[0]}"])
+    out = out or default_out(common)
+    out.mkdir(parents=True, exist_ok=True)
+    results: list[RunResult] = []
+    t0 = time.perf_counter()
+    for seed in seeds:
+        for spec in agents:  # alternate: every agent runs once per seed before the next seed
+            print(f"rlkit bench: {spec.label} seed {seed} ...", file=sys.stderr, flush=True)
+            results.append(run_one(spec, seed, common, out))
+    labels = [a.label for a in agents]
+    rows = aggregate(results, labels, threshold)
+    table = table_markdown(rows, threshold)
+    env_name = next((a.partition("=")[2] for a in common if a.startswith("env=")), "maze")
+    title = f"{' vs '.join(labels)} on {env_name} ({len(seeds)} seeds)"
+    plot_learning_curves(
+        {lb: [r.curve for r in results if r.label == lb] for lb in labels},
+        out / "curves.png",
+        title,
+        threshold,
+    )
+    command = "rlkit bench " + " ".join(argv)
+    (out / "table.md").write_text(f"`{command}`\n\n{table}\n", encoding="utf-8")
+    record = {
+        "command": command,
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "seeds": seeds,
+        "threshold": threshold,
+        "common_overrides": common,
+        "agents": [{"label": a.label, "overrides": a.overrides} for a in agents],
+        "rows": rows,
+        "runs": [r.__dict__ for r in results],
+        "total_time_s": round(time.perf_counter() - t0, 2),
+    }
+    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    print(table)
+    print(f"\nBench directory: {out}  (table.md, results.json, curves.png)", flush=True)
+    return 0
