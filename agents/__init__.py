@@ -1,5 +1,6 @@
 """rlkit agents (imported as rlkit.agents): name -> class and config schemas, read by the composition root."""
 
+from rlkit.agents.char_rnn import CharRNNAgent, CharRNNConfig
 from rlkit.agents.dqn import DQNAgent, DQNConfig
 from rlkit.agents.reinforce import ReinforceAgent, ReinforceConfig
 from rlkit.agents.sb3 import SB3Config, sb3_agent
@@ -16,6 +17,10 @@ AGENTS = {
     "softmax_regression": SupervisedAgent,
     "mnist_cnn": SupervisedAgent,
     "lstm_classifier": SupervisedAgent,
+    "char_rnn": CharRNNAgent,
+    "ar_forecaster": SupervisedAgent,
+    "lstm_forecaster": SupervisedAgent,
+    "cifar_cnn": SupervisedAgent,
     "sb3": sb3_agent,  # a factory: the on- or off-policy adapter for agent.algo
     "sb3_ppo": sb3_agent,
     "sb3_a2c": sb3_agent,
@@ -28,6 +33,7 @@ SCHEMAS = {
     "dqn": DQNConfig,
     "reinforce": ReinforceConfig,
     "supervised": SupervisedConfig,
+    "char_rnn": CharRNNConfig,
     "sb3": SB3Config,
 }
 

@@ -12,6 +12,9 @@ SUPERVISED = {
     "rlkit/Digits-v0": ("rlkit.envs.digits:DigitsEnv", {"dataset": "digits"}),
     "rlkit/MNIST-v0": ("rlkit.envs.digits:DigitsEnv", {"dataset": "mnist"}),
     "rlkit/ToySequences-v0": ("rlkit.envs.toy_sequences:ToySequencesEnv", {}),
+    "rlkit/CharText-v0": ("rlkit.envs.char_text:CharTextEnv", {}),
+    "rlkit/TimeSeries-v0": ("rlkit.envs.timeseries:TimeSeriesEnv", {}),
+    "rlkit/CIFAR10-v0": ("rlkit.envs.cifar10:Cifar10Env", {}),
 }
 for _id, (_entry, _kwargs) in SUPERVISED.items():
     if _id not in gym.registry:

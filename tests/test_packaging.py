@@ -29,6 +29,7 @@ def test_wheel_contents_and_console_script(tmp_path: Path) -> None:
         "rlkit/agents/__init__.py", "rlkit/agents/tabular.py", "rlkit/configs/train.yaml",
         "rlkit/configs/agent/q_learning.yaml", "rlkit/configs/env/maze.yaml",
         "rlkit/configs/experiment/book_sarsa.yaml",
+        "rlkit/envs/data/tinyshakespeare_excerpt.txt",
     ):  # fmt: skip
         assert name in names, name
     assert not any(

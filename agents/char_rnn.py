@@ -1,0 +1,190 @@
+"""The book's chapter 12 Char-RNN: a multi-layer LSTM over one-hot characters, trained on next-char targets.
+
+It plugs into the runner like the supervised agent (rlkit.agents.supervised) on a character task env
+(rlkit.envs.char_text): act() returns log-probabilities of the next character at every position of every
+window ((num_envs, batch, num_steps, vocab)); update() takes one optimiser step on the masked cross-entropy
+with the targets from `info` and reports loss (nats), bpc and next-char accuracy. While training, act() keeps
+its forward pass for update(); greedy acting runs in eval mode (no dropout) under inference_mode. Each window
+starts from a zero LSTM state (the book carries the state across the windows of a stream; not done here).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from gymnasium import spaces
+from torch import nn
+
+from rlkit.errors import IncompatibleError, UserError
+from rlkit.types import AgentContext, Transition
+
+
+@dataclass
+class CharRNNConfig:
+    """Hyperparameters of the Char-RNN agent (the book's defaults for Shakespeare).
+
+    Attributes:
+        name: agent name (the `agent=` token).
+        hidden: LSTM units per layer (the book's lstm_size 128).
+        num_layers: stacked LSTM layers (2).
+        dropout: dropout on each layer's output while training (the book's keep_prob 0.5), in [0, 1).
+        lr: Adam learning rate (0.01 for Shakespeare).
+        grad_clip: clip the gradient's global norm to this (the book's 5; None: no clipping).
+        num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
+    """
+
+    name: str = "char_rnn"
+    hidden: int = 128
+    num_layers: int = 2
+    dropout: float = 0.5
+    lr: float = 0.01
+    grad_clip: float | None = 5.0
+    num_threads: int | None = None
+
+    def validate(self) -> None:
+        """Raises UserError naming the first key that is out of range."""
+        checks = [
+            ("hidden", self.hidden >= 1, ">= 1"),
+            ("num_layers", self.num_layers >= 1, ">= 1"),
+            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("lr", self.lr > 0, "> 0"),
+            ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
+            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
+        ]
+        for key, ok, allowed in checks:
+            if not ok:
+                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+
+
+class CharRNN(nn.Module):
+    """One-hot characters -> `num_layers` LSTM layers with dropout -> log-probabilities of the next char."""
+
+    def __init__(self, vocab: int, hidden: int, num_layers: int, dropout: float):
+        super().__init__()
+        self.vocab = vocab
+        self.lstm = nn.LSTM(vocab, hidden, num_layers, batch_first=True, dropout=dropout)
+        self.drop = nn.Dropout(dropout)
+        self.head = nn.Linear(hidden, vocab)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        """ids (N, T) int -> log-probabilities (N, T, vocab)."""
+        out, _ = self.lstm(F.one_hot(ids.long(), self.vocab).float())
+        return F.log_softmax(self.head(self.drop(out)), dim=-1)
+
+
+def masked_nll(logp: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Mean negative log-likelihood per char over the real rows; logp (N, T, V), targets (N, T), mask (N,)."""
+    nll = -logp.gather(-1, targets.long().unsqueeze(-1)).squeeze(-1).mean(dim=1)
+    return (nll * mask).sum() / mask.sum().clamp(min=1)
+
+
+def char_vocab(ctx: AgentContext) -> int:
+    """The vocabulary size of a character task env; IncompatibleError for any other env."""
+    obs, act = ctx.observation_space, ctx.action_space
+    fits = (
+        isinstance(obs, spaces.Box)
+        and isinstance(act, spaces.Box)
+        and len(obs.shape) == 2
+        and len(act.shape) == 3
+        and act.shape[:2] == obs.shape
+        and np.issubdtype(obs.dtype, np.integer)
+    )
+    if not fits:
+        raise IncompatibleError(
+            f"agent '{ctx.agent_name}' needs a character task env (observation: char ids (batch, num_steps); "
+            f"action: log-probabilities (batch, num_steps, vocab)), but env '{ctx.env_name}' has observation "
+            f"space {obs} and action space {act}. Use env=char_text."
+        )
+    return int(act.shape[2])
+
+
+class CharRNNAgent:
+    """A Char-RNN trained by one Adam step per minibatch of windows on the revealed next characters."""
+
+    def __init__(self, cfg: CharRNNConfig, ctx: AgentContext):
+        cfg.validate()
+        self.cfg, self.device = cfg, torch.device(ctx.device)
+        vocab = char_vocab(ctx)
+        if cfg.num_threads is not None:
+            torch.set_num_threads(cfg.num_threads)
+        torch.manual_seed(ctx.seed)
+        self.model = CharRNN(vocab, cfg.hidden, cfg.num_layers, cfg.dropout).to(self.device)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.updates = 0
+        self._batch: Transition | None = None
+        self._forward: tuple[np.ndarray, torch.Tensor] | None = None
+
+    def _output(self, obs: np.ndarray) -> torch.Tensor:
+        return self.model(torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1))
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """Log-probabilities of the next char: (num_envs, batch, num_steps, vocab) float32."""
+        n, b = obs.shape[:2]
+        if explore:
+            self.model.train()
+            out = self._output(obs)
+            self._forward = (obs, out)
+            logp = out.detach()
+        else:
+            self.model.eval()
+            with torch.inference_mode():
+                logp = self._output(obs)
+        logp = logp.float().cpu().numpy()
+        return logp.reshape(n, b, *logp.shape[1:])
+
+    def observe(self, transition: Transition) -> None:
+        """Keeps the step's minibatch; its targets and mask are in transition.info."""
+        self._batch = transition
+
+    def update(self) -> dict[str, float]:
+        """One Adam step on the masked cross-entropy; returns loss (nats/char), bpc and accuracy."""
+        tr, self._batch = self._batch, None
+        if tr is None:
+            return {}
+        if self._forward is not None and self._forward[0] is tr.obs:
+            out = self._forward[1]
+        else:
+            self.model.train()
+            out = self._output(tr.obs)
+        self._forward = None
+        targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=self.device)
+        mask = torch.as_tensor(
+            np.concatenate([i["mask"] for i in tr.info]), device=self.device, dtype=torch.float32
+        )
+        loss = masked_nll(out, targets, mask)
+        hit = (out.detach().argmax(-1) == targets).float().mean(dim=1)
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if self.cfg.grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
+        self.optimizer.step()
+        self.updates += 1
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise UserError(
+                f"the loss became {value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
+            )
+        accuracy = float((hit * mask).sum() / mask.sum().clamp(min=1))
+        return {"loss": value, "bpc": value / math.log(2), "accuracy": accuracy}
+
+    def state_dict(self) -> dict[str, Any]:
+        """Model and optimiser state and the update count."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "updates": self.updates,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores a state_dict(); refuses one of another shape (vocabulary, width or depth)."""
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as err:
+            raise UserError(f"checkpoint does not fit this char_rnn model: {err}") from err
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates = int(state["updates"])
