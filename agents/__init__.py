@@ -37,4 +37,4 @@ SCHEMAS = {
     "sb3": SB3Config,
 }
 
-__all__ = ["AGENTS", "SCHEMAS", "TabularAgent", "TabularConfig"]
+__all__ = ["AGENTS", "SCHEMAS"]

@@ -74,6 +74,8 @@ def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> A
         device=str(resolve_device(cfg.device)),
         agent_name=cfg.agent.name,
         env_name=cfg.env.name,
+        env_id=cfg.env.id,
+        total_steps=resolve_budget(cfg)[0],
     )
     agent_cfg = OmegaConf.to_object(cfg.agent)
     return AGENTS[cfg.agent.name](agent_cfg, ctx)

@@ -40,6 +40,8 @@ class AgentContext:
     device: str = "cpu"
     agent_name: str = ""
     env_name: str = ""
+    env_id: str = ""
+    total_steps: int | None = None  # the run's budget in env steps, when it is set in steps
 
 
 @runtime_checkable
