@@ -168,14 +168,23 @@ class Runner:
         previous = signal.signal(signal.SIGINT, handler)
         return lambda: signal.signal(signal.SIGINT, previous)
 
-    def _check_finite(self, metrics: dict[str, float], step: int) -> None:
-        bad = {k: v for k, v in metrics.items() if not math.isfinite(v)}
+    def _check_finite(self, metrics: dict[str, Any], step: int, every_kind: bool = False) -> None:
+        """Stops training on a NaN/inf metric.
+
+        Per step only plain floats are checked (cheap, no GPU sync); tensors (DQN's loss) are checked with
+        every_kind=True at each periodic log and before each checkpoint.
+        """
+        bad = {
+            k: v
+            for k, v in metrics.items()
+            if (every_kind or type(v) is float) and not math.isfinite(float(v))
+        }
         if bad:
             kept = self.checkpointer.dir / "latest.pt"
             where = f"the last good checkpoint is {kept}" if kept.exists() else "no checkpoint was written"
             raise DivergedError(
                 f"training diverged at step {step}: non-finite "
-                + ", ".join(f"train/{k}={v}" for k, v in bad.items())
+                + ", ".join(f"train/{k}={float(v)}" for k, v in bad.items())
                 + f"; training stopped and {where} (try a smaller learning rate)"
             )
 
@@ -205,6 +214,7 @@ class Runner:
 
     def _log_periodic(self) -> None:
         c = self.counters
+        self._check_finite(self._last_metrics, c.step, every_kind=True)
         now = time.perf_counter()
         sps = (c.step - self._step_log) / max(now - self._t_log, 1e-9)
         self._t_log, self._step_log = now, c.step
@@ -272,7 +282,8 @@ class Runner:
             self._resume_obs = self.envs.reset(seed=self.seed + c.step)
 
     def save(self) -> Path:
-        """Writes a numbered checkpoint and points checkpoints/latest.pt at it."""
+        """Writes a numbered checkpoint and points checkpoints/latest.pt at it (never a diverged state)."""
+        self._check_finite(self._last_metrics, self.counters.step, every_kind=True)
         return self.checkpointer.save(self.state_dict(), self.counters.step)
 
     def snapshot(self) -> Snapshot:
