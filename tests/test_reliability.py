@@ -173,12 +173,12 @@ def test_non_finite_metric_stops_training_and_keeps_the_last_good_checkpoint(tmp
 
     original = TabularAgent.update
 
-    def nan_at_step_700(self):
+    def nan_from_step_700(self):  # as when the parameters have become NaN
         metrics = original(self)
-        return {**metrics, "abs_td_error": float("nan")} if self.steps == 700 else metrics
+        return {**metrics, "abs_td_error": float("nan")} if self.steps >= 700 else metrics
 
-    monkeypatch.setattr(TabularAgent, "update", nan_at_step_700)
-    with pytest.raises(DivergedError, match=r"diverged at step 700: non-finite train/abs_td_error=nan"):
+    monkeypatch.setattr(TabularAgent, "update", nan_from_step_700)
+    with pytest.raises(DivergedError, match=r"diverged at step 750: non-finite train/abs_td_error=nan"):
         train_in_process(tmp_path, "total_steps=2000", "checkpoint.every=250")
     assert load_checkpoint(tmp_path / "checkpoints" / "latest.pt")["runner"]["step"] == 500
 
