@@ -207,3 +207,19 @@ def test_a_map_file_is_read(tmp_path: Path) -> None:
         tmp_path / "run", f"env.kwargs.map={tmp_path / 'corridor.txt'}", "total_episodes=30"
     )
     assert summary["final_eval"]["return_mean"] == 100.0 and summary["final_eval"]["length_mean"] == 4.0
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["+experiment=dqn_cartpole", "total_steps=800", "agent.learning_starts=300", "agent.num_threads=1"],
+        ["agent=reinforce", "env=CartPole-v1", "total_steps=1500"],
+    ],
+    ids=["dqn", "reinforce"],
+)
+def test_deep_agents_same_seed_same_metrics(tmp_path: Path, overrides: list[str]) -> None:
+    args = [*overrides, "eval.every=500", "eval.episodes=2", "seed=7"]
+    for name in ("a", "b"):
+        train_in_process(tmp_path / name, *args)
+    a, b = (metric_lines(tmp_path / n) for n in "ab")
+    assert a == b and any("train/loss" in line for line in a)
