@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -20,6 +19,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
+from rlkit.agents.supervised import ModelCheckpointMixin
 from rlkit.errors import IncompatibleError, UserError
 from rlkit.types import AgentContext, Transition
 
@@ -103,8 +103,10 @@ def char_vocab(ctx: AgentContext) -> int:
     return int(act.shape[2])
 
 
-class CharRNNAgent:
+class CharRNNAgent(ModelCheckpointMixin):
     """A Char-RNN trained by one Adam step per minibatch of windows on the revealed next characters."""
+
+    model_name = "char_rnn"
 
     def __init__(self, cfg: CharRNNConfig, ctx: AgentContext):
         cfg.validate()
@@ -171,20 +173,3 @@ class CharRNNAgent:
             )
         accuracy = float((hit * mask).sum() / mask.sum().clamp(min=1))
         return {"loss": value, "bpc": value / math.log(2), "accuracy": accuracy}
-
-    def state_dict(self) -> dict[str, Any]:
-        """Model and optimiser state and the update count."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates": self.updates,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restores a state_dict(); refuses one of another shape (vocabulary, width or depth)."""
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as err:
-            raise UserError(f"checkpoint does not fit this char_rnn model: {err}") from err
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates = int(state["updates"])

@@ -110,8 +110,34 @@ def task_shapes(ctx: AgentContext) -> tuple[str, tuple[int, ...], tuple[int, ...
     return "regression", tuple(obs.shape[1:]), tuple(act.shape[1:])
 
 
-class SupervisedAgent:
+class ModelCheckpointMixin:
+    """state_dict / load_state_dict for agents holding `model`, `optimizer`, `updates` and `model_name`."""
+
+    def state_dict(self) -> dict[str, Any]:
+        """Model and optimiser state and the update count."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "updates": self.updates,
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Restores a state_dict(); refuses one of another model (shape, vocabulary, width or depth)."""
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as err:
+            raise UserError(f"checkpoint does not fit model '{self.model_name}': {err}") from err
+        self.optimizer.load_state_dict(state["optimizer"])
+        self.updates = int(state["updates"])
+
+
+class SupervisedAgent(ModelCheckpointMixin):
     """A named model trained by one optimiser step per minibatch on the revealed targets."""
+
+    @property
+    def model_name(self) -> str:
+        """The model's config name (for messages)."""
+        return self.cfg.model
 
     def __init__(self, cfg: SupervisedConfig, ctx: AgentContext):
         cfg.validate()
@@ -192,20 +218,3 @@ class SupervisedAgent:
                 f"the loss became {loss_value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
             )
         return {"loss": loss_value, **metrics}
-
-    def state_dict(self) -> dict[str, Any]:
-        """Model and optimiser state and the update count."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates": self.updates,
-        }
-
-    def load_state_dict(self, state: dict[str, Any]) -> None:
-        """Restores a state_dict(); refuses one of another model."""
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as err:
-            raise UserError(f"checkpoint does not fit model '{self.cfg.model}': {err}") from err
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates = int(state["updates"])
