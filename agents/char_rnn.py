@@ -139,25 +139,11 @@ class CharRNNAgent(ModelCheckpointMixin):
         logp = logp.float().cpu().numpy()
         return logp.reshape(n, b, *logp.shape[1:])
 
-    def observe(self, transition: Transition) -> None:
-        """Keeps the step's minibatch; its targets and mask are in transition.info."""
-        self._batch = transition
-
     def update(self) -> dict[str, float]:
         """One Adam step on the masked cross-entropy; returns loss (nats/char), bpc and accuracy."""
-        tr, self._batch = self._batch, None
+        tr, out, targets, mask = self._take_batch()
         if tr is None:
             return {}
-        if self._forward is not None and self._forward[0] is tr.obs:
-            out = self._forward[1]
-        else:
-            self.model.train()
-            out = self._output(tr.obs)
-        self._forward = None
-        targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=self.device)
-        mask = torch.as_tensor(
-            np.concatenate([i["mask"] for i in tr.info]), device=self.device, dtype=torch.float32
-        )
         loss = masked_nll(out, targets, mask)
         hit = (out.detach().argmax(-1) == targets).float().mean(dim=1)
         self.optimizer.zero_grad(set_to_none=True)

@@ -111,7 +111,31 @@ def task_shapes(ctx: AgentContext) -> tuple[str, tuple[int, ...], tuple[int, ...
 
 
 class ModelCheckpointMixin:
-    """state_dict / load_state_dict for agents holding `model`, `optimizer`, `updates` and `model_name`."""
+    """observe, batch taking and checkpoints for agents holding `model`, `optimizer`, `updates`, `device`,
+    `model_name`, `_output(obs)` and `_forward` (act's cached (obs, output) pair)."""
+
+    def observe(self, transition: Transition) -> None:
+        """Keeps the step's minibatch; its targets and mask are in transition.info."""
+        self._batch = transition
+
+    def _take_batch(self) -> tuple[Any, Any, Any, Any]:
+        """(transition, model output, targets, mask) of the last observed minibatch, or Nones.
+
+        The output of act()'s training-mode forward pass is reused when it was on this very batch.
+        """
+        tr, self._batch = self._batch, None
+        if tr is None:
+            return None, None, None, None
+        if self._forward is not None and self._forward[0] is tr.obs:
+            out = self._forward[1]
+        else:  # observe() got a batch this agent did not act on: run the forward pass now
+            self.model.train()
+            out = self._output(tr.obs)
+        self._forward = None
+        dev = self.device
+        targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=dev)
+        mask = torch.as_tensor(np.concatenate([i["mask"] for i in tr.info]), device=dev, dtype=torch.float32)
+        return tr, out, targets, mask
 
     def state_dict(self) -> dict[str, Any]:
         """Model and optimiser state and the update count."""
@@ -182,24 +206,11 @@ class SupervisedAgent(ModelCheckpointMixin):
         pred = pred.cpu().numpy()
         return pred.reshape(n, b, *pred.shape[1:])
 
-    def observe(self, transition: Transition) -> None:
-        """Keeps the step's minibatch; its targets and mask are in transition.info."""
-        self._batch = transition
-
     def update(self) -> dict[str, float]:
         """One optimiser step on the masked loss of the last observed minibatch."""
-        tr, self._batch = self._batch, None
+        tr, out, targets, mask = self._take_batch()
         if tr is None:
             return {}
-        if self._forward is not None and self._forward[0] is tr.obs:
-            out = self._forward[1]
-        else:  # observe() got a batch this agent did not act on: run the forward pass now
-            self.model.train()
-            out = self._output(tr.obs)
-        self._forward = None
-        dev = self.device
-        targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=dev)
-        mask = torch.as_tensor(np.concatenate([i["mask"] for i in tr.info]), device=dev, dtype=torch.float32)
         if self.kind == "classification":
             loss = masked_cross_entropy(out, targets.long(), mask)
             hit = (out.detach().argmax(-1) == targets).reshape(len(mask), -1).all(dim=1)
