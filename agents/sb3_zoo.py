@@ -1,15 +1,27 @@
 """RL Baselines3 Zoo's published hyperparameters for the envs rlkit ships, and the Zoo's value mini-language.
 
-Values are rl-baselines3-zoo's `hyperparams/<algo>.yml` entries (commit 22e3ff24, see the anchors). The Zoo's
-`n_envs` and `n_timesteps` are run-level settings in rlkit (`num_envs=`, `total_steps=`), so they are kept
-apart: `zoo_run_settings` returns them for messages and benchmarks, they are never passed to the algorithm.
-Env-side Zoo settings (AtariWrapper, frame_stack 4) are what rlkit's Atari preset already does.
-Strings the Zoo writes for schedules and classes are decoded here: `lin_2.5e-4` is a linear decay to 0 over
-training, `RMSpropTFLike` is SB3's TF-like RMSprop, `ReLU` a torch activation.
+Values are the Zoo's `hyperparams/<algo>.yml` entries as published in rl_zoo3 2.9.2 (the PyPI release that
+matches stable-baselines3 / sb3-contrib 2.9.2; read from its wheel, `rl_zoo3/hyperparams/{ppo,a2c,dqn,qrdqn,
+trpo}.yml`, checked 2026-11). Older GitHub versions differ for Atari: dqn.yml at ce95481b had buffer_size
+10000 and optimize_memory_usage True, qrdqn.yml at c8cff9f1 had no learning_starts.
+The Zoo picks an entry the way `zoo_key` does (rl_zoo3/exp_manager.py, read_hyperparameters): the env id,
+else `atari` for ALE envs, else `default` (only n_timesteps 1e6 and MlpPolicy, i.e. SB3's own defaults, which
+is what rlkit uses for its maze and any env the Zoo does not list).
+The Zoo's `n_envs` (default 1) and `n_timesteps` are run-level settings in rlkit (`num_envs=`,
+`total_steps=`), so they are kept apart: `zoo_run_settings` returns them for messages and benchmarks, they are
+never passed to the algorithm. `policy` (CnnPolicy for Atari, else MlpPolicy) is what agent.policy=auto picks.
+Env-side Zoo settings for `atari` (SB3's AtariWrapper: 30 no-ops, frame skip 4 with max-pool, 84x84 gray,
+reward clipping, no sticky actions; frame_stack 4) are what rlkit's Atari preset does, except that
+AtariWrapper makes a lost life terminal for the learner: set env.kwargs.terminal_on_life_loss=true to match.
+Strings the Zoo writes are decoded as its exp_manager does: `lin_2.5e-4` is a linear decay to 0 over training
+(SimpleLinearSchedule), a `policy_kwargs` string such as "dict(net_arch=[64, 64], activation_fn=nn.ReLU)" is
+read as a Python dict (here without eval: literals, dict(...) and class names only), `RMSpropTFLike` is SB3's
+TF-like RMSprop, `nn.ReLU` a torch activation, and a `train_freq` list such as [1, "episode"] a tuple.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable
 from typing import Any
 
@@ -92,12 +104,36 @@ ZOO: dict[str, dict[str, dict[str, Any]]] = {
         "atari": {
             "n_envs": 1,
             "n_timesteps": 10_000_000,
+            "learning_starts": 50_000,
             "exploration_fraction": 0.025,
             "optimize_memory_usage": False,
         },
     },
+    "TRPO": {
+        "CartPole-v1": {
+            "n_envs": 2,
+            "n_timesteps": 100_000,
+            "n_steps": 512,
+            "batch_size": 512,
+            "cg_damping": 1e-3,
+            "gae_lambda": 0.98,
+            "gamma": 0.99,
+            "learning_rate": 1e-3,
+            "n_critic_updates": 20,
+        },
+    },
 }
 RUN_KEYS = ("n_envs", "n_timesteps")
+# Zoo keys that are run or env settings, not algorithm arguments -> what to set in rlkit instead.
+ZOO_RUN_KEYS = {
+    "n_envs": "set num_envs= instead",
+    "n_timesteps": "set total_steps= instead",
+    "frame_stack": "set env.kwargs.frame_stack= instead (Atari preset)",
+    "normalize": "rlkit's SB3 adapter does not apply VecNormalize",
+    "env_wrapper": "wrap the env in an rlkit env preset instead",
+}
+PY_DICT_KEYS = ("policy_kwargs", "replay_buffer_kwargs")  # the Zoo evaluates these strings as Python
+CLASS_KEYS = ("activation_fn", "optimizer_class")
 
 
 def zoo_key(env_id: str, pixels: bool) -> str | None:
@@ -132,9 +168,13 @@ def linear_schedule(initial: float) -> Callable[[float], float]:
 
 
 def decode_value(key: str, value: Any) -> Any:
-    """Turns the Zoo's strings into objects: 'lin_X' schedules, optimizer and activation class names."""
+    """Turns the Zoo's strings into objects: 'lin_X' schedules, dict strings, optimizer/activation classes."""
+    if key in PY_DICT_KEYS and isinstance(value, str):
+        value = parse_python_dict(key, value)
     if isinstance(value, dict):
         return {k: decode_value(k, v) for k, v in value.items()}
+    if key == "train_freq" and isinstance(value, list):
+        return tuple(value)  # [1, "episode"] in YAML; SB3 wants a tuple
     if not isinstance(value, str):
         return value
     if value.startswith("lin_"):
@@ -147,6 +187,46 @@ def decode_value(key: str, value: Any) -> Any:
     if key == "activation_fn":
         return _activation_class(value)
     return value
+
+
+def parse_python_dict(key: str, text: str) -> dict[str, Any]:
+    """The Zoo's Python dict string, e.g. "dict(net_arch=[64, 64], activation_fn=nn.ReLU)", read without eval.
+
+    Literals, lists, tuples, {...} and dict(k=v) are read as Python reads them; a dotted name is allowed only
+    as the value of activation_fn or optimizer_class (and left as its name, for decode_value to resolve).
+    """
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as err:
+        raise UserError(f"agent.hyperparams.{key}={text!r} is not a Python dict: {err.msg}") from err
+    value = _literal(key, key, tree.body, text)
+    if not isinstance(value, dict):
+        raise UserError(f"agent.hyperparams.{key}={text!r} is invalid: write dict(name=value, ...)")
+    return value
+
+
+def _literal(top: str, key: str, node: ast.expr, text: str) -> Any:
+    """One node of a Zoo dict string; `key` is the argument it is the value of."""
+    if isinstance(node, ast.Constant):
+        return node.value
+    if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub | ast.UAdd):
+        operand = _literal(top, key, node.operand, text)
+        if isinstance(operand, int | float) and not isinstance(operand, bool):
+            return -operand if isinstance(node.op, ast.USub) else operand
+    elif isinstance(node, ast.List | ast.Tuple):
+        items = [_literal(top, key, item, text) for item in node.elts]
+        return items if isinstance(node, ast.List) else tuple(items)
+    elif isinstance(node, ast.Dict) and all(isinstance(k, ast.Constant) for k in node.keys):
+        return {k.value: _literal(top, str(k.value), v, text) for k, v in zip(node.keys, node.values)}  # type: ignore[union-attr]
+    elif isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "dict":
+        if not node.args and all(kw.arg for kw in node.keywords):
+            return {kw.arg: _literal(top, str(kw.arg), kw.value, text) for kw in node.keywords}
+    elif isinstance(node, ast.Name | ast.Attribute) and key in CLASS_KEYS:
+        return ast.unparse(node)
+    raise UserError(
+        f"agent.hyperparams.{top}={text!r}: {ast.unparse(node)!r} is not supported; use numbers, strings, "
+        f"lists, dict(...), and class names only for {' or '.join(CLASS_KEYS)}"
+    )
 
 
 def _optimizer_class(name: str) -> type:
@@ -177,6 +257,12 @@ def merge_hyperparams(
     """Zoo defaults (when asked and known) updated by the user's overrides, decoded for SB3's constructor."""
     merged = dict(zoo_hyperparams(algo, env_key)) if use_zoo else {}
     for key, value in overrides.items():
+        if key in ZOO_RUN_KEYS:
+            raise UserError(
+                f"agent.hyperparams.{key} is a Zoo run setting, not a {algo} argument: {ZOO_RUN_KEYS[key]}"
+            )
+        if key in PY_DICT_KEYS and isinstance(value, str):
+            value = parse_python_dict(key, value)
         if key == "policy_kwargs" and isinstance(value, dict):
             merged["policy_kwargs"] = {**merged.get("policy_kwargs", {}), **value}
         else:

@@ -13,7 +13,15 @@ from rlkit.agents.sb3 import SB3Config, sb3_agent
 from rlkit.agents.sb3_model import algorithms, choose_policy
 from rlkit.agents.sb3_offpolicy import timeout_infos
 from rlkit.agents.sb3_onpolicy import bootstrap_truncated
-from rlkit.agents.sb3_zoo import decode_value, linear_schedule, merge_hyperparams, zoo_key
+from rlkit.agents.sb3_zoo import (
+    decode_value,
+    linear_schedule,
+    merge_hyperparams,
+    parse_python_dict,
+    zoo_hyperparams,
+    zoo_key,
+    zoo_run_settings,
+)
 from rlkit.checkpoint import load_checkpoint
 from rlkit.errors import IncompatibleError, UserError
 from rlkit.types import AgentContext, Transition
@@ -56,6 +64,71 @@ def test_zoo_defaults_then_user_overrides() -> None:
     assert merge_hyperparams("PPO", "CartPole-v1", False, {}) == {}
     dqn = merge_hyperparams("DQN", "atari", True, {})
     assert dqn["buffer_size"] == 100_000 and dqn["learning_starts"] == 100_000
+    with pytest.raises(UserError, match="agent.hyperparams.n_envs is a Zoo run setting.*num_envs="):
+        merge_hyperparams("PPO", "CartPole-v1", True, {"n_envs": 4})
+
+
+def test_zoo_tables_hold_the_published_values() -> None:
+    """rl_zoo3 2.9.2's hyperparams/{dqn,qrdqn,trpo}.yml, copied by hand (policy/env keys left out)."""
+    assert zoo_hyperparams("DQN", "CartPole-v1") == {
+        "learning_rate": 2.3e-3,
+        "batch_size": 64,
+        "buffer_size": 100_000,
+        "learning_starts": 1000,
+        "gamma": 0.99,
+        "target_update_interval": 10,
+        "train_freq": 256,
+        "gradient_steps": 128,
+        "exploration_fraction": 0.16,
+        "exploration_final_eps": 0.04,
+        "policy_kwargs": {"net_arch": [256, 256]},
+    }
+    assert zoo_run_settings("DQN", "CartPole-v1") == {"n_envs": 1, "n_timesteps": 50_000}
+    assert zoo_hyperparams("QRDQN", "atari") == {
+        "learning_starts": 50_000,
+        "exploration_fraction": 0.025,
+        "optimize_memory_usage": False,
+    }
+    assert zoo_hyperparams("TRPO", "CartPole-v1") == {
+        "n_steps": 512,
+        "batch_size": 512,
+        "cg_damping": 1e-3,
+        "gae_lambda": 0.98,
+        "gamma": 0.99,
+        "learning_rate": 1e-3,
+        "n_critic_updates": 20,
+    }
+    assert zoo_run_settings("TRPO", "CartPole-v1") == {"n_envs": 2, "n_timesteps": 100_000}
+    assert zoo_hyperparams("TRPO", "atari") == {} and zoo_hyperparams("PPO", None) == {}  # SB3's defaults
+    model = sb3_agent(SB3Config(algo="TRPO", env_id="CartPole-v1", num_threads=1), _ctx(num_envs=2)).model
+    assert (model.n_steps, model.n_critic_updates, model.cg_damping) == (512, 20, 1e-3)
+
+
+def test_zoo_python_dict_strings_are_read_without_eval() -> None:
+    text = "dict(log_std_init=-2, ortho_init=False, activation_fn=nn.ReLU, net_arch=dict(pi=[256], vf=[256]))"
+    assert parse_python_dict("policy_kwargs", text) == {
+        "log_std_init": -2,
+        "ortho_init": False,
+        "activation_fn": "nn.ReLU",
+        "net_arch": {"pi": [256], "vf": [256]},
+    }
+    hp = merge_hyperparams(
+        "A2C", "atari", True, {"policy_kwargs": "dict(net_arch=[64, 64])", "train_freq": [1, "episode"]}
+    )
+    from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
+
+    assert hp["policy_kwargs"] == {
+        "optimizer_class": RMSpropTFLike,
+        "optimizer_kwargs": {"eps": 1e-5},
+        "net_arch": [64, 64],
+    }
+    assert hp["train_freq"] == (1, "episode")
+    with pytest.raises(UserError, match="'os.system\\(1\\)' is not supported"):
+        parse_python_dict("policy_kwargs", "dict(net_arch=os.system(1))")
+    with pytest.raises(UserError, match="'NatureCNN' is not supported"):
+        parse_python_dict("policy_kwargs", "dict(features_extractor_class=NatureCNN)")
+    with pytest.raises(UserError, match="is not a Python dict"):
+        parse_python_dict("policy_kwargs", "dict(net_arch=[64,")
 
 
 # ----- the adapter matches SB3's own learn() to the bit ------------------------------------------------
