@@ -6,6 +6,7 @@ from rlkit.agents.reinforce import ReinforceAgent, ReinforceConfig
 from rlkit.agents.sb3 import SB3Config, sb3_agent
 from rlkit.agents.supervised import SupervisedAgent, SupervisedConfig
 from rlkit.agents.tabular import TabularAgent, TabularConfig
+from rlkit.agents.word2vec import Word2VecAgent, Word2VecConfig
 
 # Agent name (the `agent=` CLI token and the config's `name`) -> class built as Class(cfg, ctx).
 AGENTS = {
@@ -21,6 +22,7 @@ AGENTS = {
     "ar_forecaster": SupervisedAgent,
     "lstm_forecaster": SupervisedAgent,
     "cifar_cnn": SupervisedAgent,
+    "word2vec": Word2VecAgent,
     "sb3": sb3_agent,  # a factory: the on- or off-policy adapter for agent.algo
     "sb3_ppo": sb3_agent,
     "sb3_a2c": sb3_agent,
@@ -34,6 +36,7 @@ SCHEMAS = {
     "reinforce": ReinforceConfig,
     "supervised": SupervisedConfig,
     "char_rnn": CharRNNConfig,
+    "word2vec": Word2VecConfig,
     "sb3": SB3Config,
 }
 

@@ -15,6 +15,7 @@ SUPERVISED = {
     "rlkit/CharText-v0": ("rlkit.envs.char_text:CharTextEnv", {}),
     "rlkit/TimeSeries-v0": ("rlkit.envs.timeseries:TimeSeriesEnv", {}),
     "rlkit/CIFAR10-v0": ("rlkit.envs.cifar10:Cifar10Env", {}),
+    "rlkit/Word2Vec-v0": ("rlkit.envs.word2vec:Word2VecEnv", {}),
 }
 for _id, (_entry, _kwargs) in SUPERVISED.items():
     if _id not in gym.registry:

@@ -153,6 +153,7 @@ def play_command(args: list[str]) -> int:
         raise UserError(f"ui={opts['ui']} is invalid: valid values are {', '.join(MODES)}")
     probe = make_env(cfg.env, evaluation=True)
     modes, env_fps = render_modes(probe), probe.metadata.get("render_fps") or 30
+    writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
     probe.close()
     kind, formats, note = choose_render(opts.get("render", "auto"), modes, has_display())
     if note:
@@ -178,7 +179,22 @@ def play_command(args: list[str]) -> int:
         out_dir = Path(opts["out"]) if "out" in opts else default_out
         fps, scale = _number(opts, "fps", float, float(env_fps), 1e-3), _number(opts, "scale", int, 1, 1)
         _play_video(agent, env, plan, out_dir, prefix, formats, fps, scale)
+    if writes_files and prefix != "random":
+        _write_rollout_files(agent, cfg, Path(opts["out"]) if "out" in opts else default_out, prefix)
     return 0
+
+
+def _write_rollout_files(agent: Any, cfg: Any, out_dir: Path, prefix: str) -> None:
+    """Files an env writes about a trained agent besides episodes: env.rollout_files(agent, out_dir, prefix)
+    (word2vec: the nearest-neighbour report and the 2-D map of the embeddings)."""
+    from rlkit.envs.factory import make_env
+
+    env = make_env(cfg.env, evaluation=True)
+    try:
+        for path in env.unwrapped.rollout_files(agent, out_dir, prefix):
+            print(f"Wrote {path}", flush=True)
+    finally:
+        env.close()
 
 
 @dataclass
