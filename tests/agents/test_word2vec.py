@@ -51,6 +51,23 @@ def test_config_errors_name_the_key() -> None:
         Word2VecConfig(embedding_size=0).validate()
 
 
+def test_training_answers_come_from_the_most_frequent_words_evaluation_from_all(run_dir) -> None:
+    cfg = compose_config([*FAST, *SMALL, "agent.train_candidates=10"])
+    runner = build_runner(cfg, run_dir)
+    try:
+        obs = runner.envs.reset(seed=0)
+        context = obs[..., 1] == 0
+        assert context.any()
+        train_answers = runner.agent.act(obs)[context]
+        assert train_answers.max() < 10  # ids are sorted by frequency: the 10 most frequent words
+        greedy = runner.agent.act(obs, explore=False)[context]
+        assert greedy.max() >= 10  # evaluation ranks the whole vocabulary (here 40+ words)
+    finally:
+        runner.close()
+    with pytest.raises(UserError, match=r"agent\.train_candidates=0"):
+        Word2VecConfig(train_candidates=0).validate()
+
+
 def test_planted_synonyms_become_nearest_neighbours(run_dir) -> None:
     runner = trained_runner(run_dir, *FAST, *SMALL, "total_steps=1200")
     metrics = runner.final_eval.metrics
