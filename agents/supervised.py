@@ -20,7 +20,7 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
-from rlkit.agents.supervised_models import MODELS
+from rlkit.agents.supervised_models import INITS, MODELS
 from rlkit.errors import IncompatibleError, UserError
 from rlkit.types import AgentContext, Transition
 
@@ -42,6 +42,8 @@ class SupervisedConfig:
         dropout: dropout probability in [0, 1) where the model has dropout (the CNN).
         grad_clip: clip the gradient's global norm to this (None: no clipping).
         num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
+        init: torch (PyTorch's default initialisation) or book (lstm_classifier only: the initialisation of
+            the book's TensorFlow example, which its plain-SGD recipe needs; see agents/supervised_models.py).
     """
 
     name: str = "softmax_regression"
@@ -54,11 +56,15 @@ class SupervisedConfig:
     dropout: float = 0.0
     grad_clip: float | None = None
     num_threads: int | None = None
+    init: str = "torch"
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
+        book_ok = self.init != "book" or self.model == "lstm_classifier"
         checks = [
             ("model", self.model in MODELS, f"one of {', '.join(MODELS)}"),
+            ("init", self.init in INITS, f"one of {', '.join(INITS)}"),
+            ("init", book_ok, "torch for this model (init=book exists for model lstm_classifier only)"),
             ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
             ("lr", self.lr > 0, "> 0"),
             ("momentum", 0 <= self.momentum < 1, "in [0, 1)"),

@@ -88,6 +88,24 @@ class LSTMClassifier(nn.Module):
         self.lstm = nn.LSTM(features, hidden, batch_first=True)
         self.head = nn.Sequential(nn.Linear(hidden, math.prod(out_shape)), Unflatten(out_shape))
 
+    def book_init(self) -> None:
+        """The book's TensorFlow example's initialisation: the LSTM kernel glorot-uniform over
+        [input, hidden] -> 4 x hidden (BasicLSTMCell's default), biases 0 but the forget gate's 1 (its
+        forget_bias), and the output layer's weights and bias from N(0, 1) (tf.random_normal). With PyTorch's
+        default (all uniform in +-1/sqrt(hidden)) the book's plain SGD 0.01 stays at chance for its 1M
+        examples; with this it learns (benchmarks/README.md).
+        """
+        lstm, hidden = self.lstm, self.lstm.hidden_size
+        limit = math.sqrt(6.0 / (lstm.input_size + hidden + 4 * hidden))
+        with torch.no_grad():
+            for weight in (lstm.weight_ih_l0, lstm.weight_hh_l0):
+                nn.init.uniform_(weight, -limit, limit)
+            lstm.bias_ih_l0.zero_()
+            lstm.bias_hh_l0.zero_()
+            lstm.bias_ih_l0[hidden : 2 * hidden] = 1.0  # PyTorch's gate order: input, forget, cell, output
+            nn.init.normal_(self.head[0].weight)
+            nn.init.normal_(self.head[0].bias)
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """x: (N, T, features + 1), the last feature 1 on valid steps; returns (N, *out_shape)."""
         x = x.float()
@@ -110,7 +128,10 @@ def lstm_classifier(
             f"model 'lstm_classifier' needs sequence observations (time, features + 1 validity mask), "
             f"got {obs_shape}"
         )
-    return LSTMClassifier(obs_shape[1] - 1, cfg.hidden, out_shape)
+    model = LSTMClassifier(obs_shape[1] - 1, cfg.hidden, out_shape)
+    if getattr(cfg, "init", "torch") == "book":
+        model.book_init()
+    return model
 
 
 def ar_linear(obs_shape: tuple[int, ...], out_shape: tuple[int, ...], cfg: Any, pixels: bool) -> nn.Module:
@@ -173,6 +194,8 @@ def cifar_cnn(obs_shape: tuple[int, ...], out_shape: tuple[int, ...], cfg: Any, 
     )  # fmt: skip
     return ScaledInput(nn.Sequential(conv, head), scale=pixels)
 
+
+INITS = ("torch", "book")  # agent.init: PyTorch's default, or the book's example's (lstm_classifier)
 
 MODELS: dict[str, Callable[..., nn.Module]] = {
     "softmax_regression": softmax_regression,

@@ -57,7 +57,7 @@ class Word2VecConfig:
             book's NCE sampler, which assumes ids sorted by frequency, as the vocabulary is).
         distortion: the unigram counts' exponent (0.75; 0 is uniform).
         optimizer: adam (sparse Adam) or sgd (sparse SGD, the book's GradientDescentOptimizer).
-        lr: learning rate (0.01 for adam; the book's SGD uses 1.0).
+        lr: learning rate (0.03 for adam, as in configs/agent/word2vec.yaml; the book's SGD uses 1.0).
         num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
         train_candidates: while training, rank context answers among this many most frequent words
             (None: the whole vocabulary); greedy acting (evaluation) always uses the whole vocabulary.
@@ -69,7 +69,7 @@ class Word2VecConfig:
     negatives: str = "unigram"
     distortion: float = 0.75
     optimizer: str = "adam"
-    lr: float = 0.01
+    lr: float = 0.03
     num_threads: int | None = None
     train_candidates: int | None = 4096
 

@@ -54,6 +54,11 @@ MAP_METHODS = ("pca", "tsne")
 PROBES, PROBE_WINDOW = 16, 100  # the book's valid_size and valid_window
 
 
+def _is_number(value: Any) -> bool:
+    """An int or float, not a bool (a YAML `true` is not a fraction)."""
+    return isinstance(value, int | float) and not isinstance(value, bool)
+
+
 @functools.lru_cache(maxsize=4)
 def load_corpus(
     corpus: str, path: str | None, num_words: int, vocabulary_size: int, test_fraction: float, mtime: float
@@ -131,10 +136,14 @@ class Word2VecEnv(gym.Env):
             ("map_words", map_words),
         ):
             check_positive(key, value)
-        if not 0 < test_fraction < 1:
-            raise UserError(f"env.kwargs.test_fraction={test_fraction!r} is invalid: it must be in (0, 1)")
-        if not 0 <= subsample < 1:
-            raise UserError(f"env.kwargs.subsample={subsample!r} is invalid: it must be in [0, 1) (0: off)")
+        if not _is_number(test_fraction) or not 0 < test_fraction < 1:
+            raise UserError(
+                f"env.kwargs.test_fraction={test_fraction!r} is invalid: it must be a number in (0, 1)"
+            )
+        if not _is_number(subsample) or not 0 <= subsample < 1:
+            raise UserError(
+                f"env.kwargs.subsample={subsample!r} is invalid: it must be a number in [0, 1) (0: off)"
+            )
         if render_mode is not None:
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         # the book's asserts, checked before any data is read
@@ -150,8 +159,9 @@ class Word2VecEnv(gym.Env):
         span = 2 * skip_window + 1
         where = self.path or f"the {self.corpus} corpus"
         if len(train) < span or len(test) < span:
+            key = "path" if self.path else "num_words" if self.corpus == "synthetic" else "corpus"
             raise UserError(
-                f"env.kwargs.path: {where} has {len(train) + len(test)} words: too few for skip_window="
+                f"env.kwargs.{key}: {where} has {len(train) + len(test)} words: too few for skip_window="
                 f"{skip_window} and test_fraction={test_fraction} (each split needs {span} or more)"
             )
         v = len(self.vocab)

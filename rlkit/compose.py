@@ -70,6 +70,9 @@ def resume_overrides(args: list[str]) -> list[str]:
     return [*original, *extra, f"hydra.run.dir={run_dir}", f"resume={run_dir}"]
 
 
+PATH_KEYS = ("path", "data_dir")  # env.kwargs that name a file or folder: stored absolute in the run's config
+
+
 def rewrite_overrides(args: list[str]) -> list[str]:
     """Checks group choices and expands the shorthands (env=<Gymnasium id>, env.kwargs.<name>=value)."""
     out = []
@@ -91,7 +94,9 @@ def rewrite_overrides(args: list[str]) -> list[str]:
                 raise _choice_error("env", value, also=registered_ids() + sorted(_atari_games()))
             out += ["env=gym", f"env.id={value}", f"env.name={value.replace('/', '_')}"]
         elif key.startswith(("env.kwargs.", "env.eval_kwargs.", "agent.hyperparams.")):
-            out.append(f"++{arg}")
+            if key.rpartition(".")[2] in PATH_KEYS and value not in ("null", ""):
+                value = str(Path(value).expanduser().absolute())  # so play and resume find it from anywhere
+            out.append(f"++{key}={value}")
         else:
             out.append(arg)
     return out

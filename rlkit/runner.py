@@ -274,8 +274,10 @@ class Runner:
             self._resume_obs = self.envs.reset(seed=self.seed + c.step)
 
     def save(self) -> Path:
-        """Writes a numbered checkpoint and points checkpoints/latest.pt at it (never a diverged state)."""
+        """Writes a numbered checkpoint and points checkpoints/latest.pt at it (never a diverged state).
+        The logs are flushed first, so a kill after the checkpoint loses none of the lines before it."""
         self._check_finite(self._last_metrics, self.counters.step)
+        self.logger.flush()
         return self.checkpointer.save(self.state_dict(), self.counters.step)
 
     def snapshot(self) -> Snapshot:

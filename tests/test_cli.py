@@ -49,7 +49,7 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
         (["train", "agent=q_lerning"], "unknown agent 'q_lerning'. Did you mean 'q_learning'? Valid agents:"),
         (["train", "env=mase"], "unknown env 'mase'. Did you mean 'maze'?"),
         (["train", "env=CartPol"], "Did you mean 'CartPole-v1'"),
-        (["train", "+experiment=nope"], "Valid experiments: book_q_learning, book_sarsa"),
+        (["train", "+experiment=nope"], "Valid experiments: book_lstm_sequences, book_q_learning"),
         (
             ["train", "agent.alpha=abc"],
             "Value 'abc' of type 'str' could not be converted to Float; full_key: agent.alpha",

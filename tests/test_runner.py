@@ -125,3 +125,28 @@ def test_video_every_records_greedy_episodes(run_dir) -> None:
     events.Reload()
     images = events.Images("eval/video")
     assert [e.step for e in images] == [250, 500] and (images[0].width, images[0].height) == (288, 160)
+
+
+def test_a_checkpoint_never_runs_ahead_of_the_logs(run_dir) -> None:
+    """A kill right after a checkpoint loses no metrics line logged before it (resume truncates after it)."""
+    from rlkit.app import build_runner
+    from rlkit.compose import compose_config
+
+    runner = build_runner(compose_config(["ui=none", "total_steps=10"]), run_dir)
+    try:
+        runner.logger.log({"train/marker": 1.0}, 3)
+        runner.save()
+        # read while the run is still open, as a resumed run would find the file after a kill -9
+        assert '"train/marker": 1.0' in (run_dir / "metrics.jsonl").read_text()
+    finally:
+        runner.close()
+
+
+def test_data_paths_are_stored_absolute(tmp_path, monkeypatch) -> None:
+    """A relative env.kwargs.path still points at the same file from `rlkit play run=...` elsewhere."""
+    from rlkit.compose import rewrite_overrides
+
+    monkeypatch.chdir(tmp_path)
+    out = rewrite_overrides(["env=char_text", "env.kwargs.path=book.txt", "env.kwargs.num_steps=5"])
+    assert f"++env.kwargs.path={tmp_path / 'book.txt'}" in out and "++env.kwargs.num_steps=5" in out
+    assert "++env.kwargs.path=null" in rewrite_overrides(["env=char_text", "env.kwargs.path=null"])

@@ -124,3 +124,24 @@ def test_bad_agent_values_name_the_key(tmp_path) -> None:
         train_in_process(tmp_path / "a", "agent=lstm_classifier", "agent.model=resnet", *TOY)
     with pytest.raises(UserError, match=r"agent.lr=-1.0 is invalid"):
         train_in_process(tmp_path / "b", "agent=lstm_classifier", "agent.lr=-1", *TOY)
+
+
+def test_book_init_of_the_lstm_classifier() -> None:
+    from rlkit.agents.supervised import SupervisedConfig
+    from rlkit.agents.supervised_models import MODELS
+
+    cfg = SupervisedConfig(model="lstm_classifier", optimizer="sgd", lr=0.01, init="book")
+    cfg.validate()
+    torch.manual_seed(0)
+    model = MODELS["lstm_classifier"]((20, 2), (2,), cfg, False)
+    hidden = cfg.hidden
+    bias = model.lstm.bias_ih_l0 + model.lstm.bias_hh_l0
+    assert torch.equal(bias[hidden : 2 * hidden], torch.ones(hidden))  # TensorFlow's forget_bias 1
+    assert torch.count_nonzero(bias[:hidden]) == 0 and torch.count_nonzero(bias[2 * hidden :]) == 0
+    limit = (6 / (1 + hidden + 4 * hidden)) ** 0.5  # glorot-uniform over the [input, hidden] kernel
+    assert float(model.lstm.weight_hh_l0.abs().max()) <= limit
+    assert float(model.head[0].weight.std()) > 0.5  # N(0, 1), not PyTorch's +-1/sqrt(64)
+    with pytest.raises(UserError, match=r"agent\.init='book'.*lstm_classifier only"):
+        SupervisedConfig(model="mnist_cnn", init="book").validate()
+    with pytest.raises(UserError, match=r"agent\.init='tf'.*one of torch, book"):
+        SupervisedConfig(init="tf").validate()

@@ -44,6 +44,11 @@ def test_sgns_loss_by_hand() -> None:
     assert float(log_uniform_probs(50).sum()) == pytest.approx(1.0)
 
 
+def test_config_defaults_match_the_preset() -> None:
+    preset = compose_config(["agent=word2vec", "env=word2vec"]).agent
+    assert Word2VecConfig().lr == preset.lr == 0.03  # the docstring's and the YAML's sparse Adam rate
+
+
 def test_config_errors_name_the_key() -> None:
     with pytest.raises(UserError, match=r"agent\.negatives='nce'"):
         Word2VecConfig(negatives="nce").validate()

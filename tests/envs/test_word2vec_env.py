@@ -215,3 +215,25 @@ def test_text8_env_without_synonyms_asks_probe_words(text8_zip) -> None:
     _, reward, terminated, _, info = env.step(np.ones((128, 3), dtype=np.int64))
     assert terminated and reward == 0.0 and "synonym_recall" not in info["metrics"]  # shown, not scored
     assert env.render().count("Nearest to ") == 10
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        (
+            {"test_fraction": "abc"},
+            r"env.kwargs.test_fraction='abc' is invalid: it must be a number in \(0, 1\)",
+        ),
+        ({"test_fraction": None}, r"env.kwargs.test_fraction=None is invalid"),
+        ({"subsample": None}, r"env.kwargs.subsample=None is invalid: it must be a number in \[0, 1\)"),
+        ({"subsample": True}, r"env.kwargs.subsample=True is invalid"),
+    ],
+)
+def test_non_numeric_fractions_name_the_key(kwargs, expected) -> None:
+    with pytest.raises(UserError, match=expected):
+        Word2VecEnv(num_words=2_000, **kwargs)
+
+
+def test_too_small_synthetic_corpus_names_num_words() -> None:
+    with pytest.raises(UserError, match=r"env.kwargs.num_words: the synthetic corpus has 7 words: too few"):
+        Word2VecEnv(num_words=5)
