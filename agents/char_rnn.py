@@ -20,7 +20,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.supervised import ModelCheckpointMixin
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext, Transition
 
 
@@ -98,7 +98,7 @@ def char_vocab(ctx: AgentContext) -> int:
         raise IncompatibleError(
             f"agent '{ctx.agent_name}' needs a character task env (observation: char ids (batch, num_steps); "
             f"action: log-probabilities (batch, num_steps, vocab)), but env '{ctx.env_name}' has observation "
-            f"space {obs} and action space {act}. Use env=char_text."
+            f"space {describe_space(obs)} and action space {describe_space(act)}. Use env=char_text."
         )
     return int(act.shape[2])
 

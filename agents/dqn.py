@@ -23,7 +23,7 @@ from torch import nn
 from rlkit.agents.dqn_config import PRECISIONS, DQNConfig
 from rlkit.agents.dqn_heads import QNetwork
 from rlkit.agents.networks import is_pixel_space
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.schedules import linear_schedule
 from rlkit.types import AgentContext, Transition
 
@@ -95,7 +95,7 @@ class DQNAgent:
         if not isinstance(ctx.action_space, gym.spaces.Discrete):
             raise IncompatibleError(
                 f"agent 'dqn' needs a Discrete action space, but env '{ctx.env_name}' has "
-                f"{ctx.action_space}; "
+                f"{describe_space(ctx.action_space)}; "
                 "use an env with discrete actions (CartPole-v1, an Atari game, ...)"
             )
         if cfg.num_threads is not None:

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rlkit.errors import IncompatibleError
+from rlkit.errors import IncompatibleError, describe_space
 
 TORSOS = ("auto", "mlp", "nature", "nips")
 
@@ -85,13 +85,17 @@ def build_torso(
     if kind not in TORSOS:
         raise ValueError(f"network '{kind}' is unknown; valid networks: {', '.join(TORSOS)}")
     if not isinstance(obs_space, gym.spaces.Box):
-        raise IncompatibleError(f"{agent} needs a Box observation space (vectors or images), got {obs_space}")
+        raise IncompatibleError(
+            f"{agent} needs a Box observation space (vectors or images), got {describe_space(obs_space)}"
+        )
     pixels = is_pixel_space(obs_space)
     if kind == "auto":
         kind = "nature" if pixels else "mlp"
     if kind in ("nature", "nips"):
         if len(obs_space.shape) != 3:
-            raise IncompatibleError(f"network '{kind}' needs (channels, H, W) observations, got {obs_space}")
+            raise IncompatibleError(
+                f"network '{kind}' needs (channels, H, W) observations, got {describe_space(obs_space)}"
+            )
         body, size = (nature_cnn if kind == "nature" else nips_cnn)(*obs_space.shape)
         return ScaledInput(body, scale=pixels), size
     in_dim = int(np.prod(obs_space.shape))

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from rlkit.agents.networks import TORSOS, ScaledInput, build_torso, is_pixel_space, mlp
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext, Transition
 
 NORMALIZE = ("none", "episode", "batch")
@@ -174,8 +174,9 @@ class ReinforceAgent:
         else:
             raise IncompatibleError(
                 f"agent '{ctx.agent_name}' needs Box observations (vectors or images) and Discrete or float "
-                f"Box actions, but env '{ctx.env_name}' has observation space {ctx.observation_space} and "
-                f"action space {space}; try env=CartPole-v1 (or Pendulum-v1), or a tabular agent for this env"
+                f"Box actions, but env '{ctx.env_name}' has observation space "
+                f"{describe_space(ctx.observation_space)} and action space {describe_space(space)}; "
+                "try env=CartPole-v1 (or Pendulum-v1), or a tabular agent for this env"
             )
         self.action_space = space
         with torch.random.fork_rng(devices=[]):  # reproducible weights without touching global RNG state

@@ -15,7 +15,7 @@ import gymnasium as gym
 import torch
 
 from rlkit.agents.sb3_zoo import merge_hyperparams, zoo_key, zoo_run_settings
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext
 
 if TYPE_CHECKING:
@@ -146,7 +146,8 @@ def build_model(cfg: SB3Config, ctx: AgentContext) -> tuple[Any, dict[str, Any]]
         valid = re.findall(r"<class '[\w.]*\.(\w+)'>", str(err))
         raise IncompatibleError(
             f"agent.algo={cfg.algo} needs a {' or '.join(valid)} action space, but env '{ctx.env_name}' has "
-            f"action space {ctx.action_space} (observation space {ctx.observation_space})"
+            f"action space {describe_space(ctx.action_space)} "
+            f"(observation space {describe_space(ctx.observation_space)})"
         ) from err
     except (ValueError, TypeError) as err:
         raise UserError(f"agent.algo={cfg.algo} could not be built: {err}") from err

@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 
 from rlkit.agents.supervised_models import INITS, MODELS
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext, Transition
 
 OPTIMIZERS = ("sgd", "adam")
@@ -107,9 +107,9 @@ def task_shapes(ctx: AgentContext) -> tuple[str, tuple[int, ...], tuple[int, ...
         raise IncompatibleError(
             f"agent '{ctx.agent_name}' is supervised and needs a supervised task env (observation: a "
             f"minibatch Box (batch, ...); action: one prediction per example, MultiDiscrete or Box "
-            f"(batch, ...)), but env "
-            f"'{ctx.env_name}' has observation space {obs} and action space {act}. Use env=digits, mnist or "
-            f"toy_sequences, or an RL agent for this env."
+            f"(batch, ...)), but env '{ctx.env_name}' has observation space {describe_space(obs)} and action "
+            f"space {describe_space(act)}. Use env=digits, mnist or toy_sequences, or an RL agent for this "
+            "env."
         )
     if isinstance(act, spaces.MultiDiscrete):
         return "classification", tuple(obs.shape[1:]), (*act.shape[1:], int(act.nvec.flat[0]))

@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.schedules import linear_schedule
 from rlkit.types import AgentContext, Transition
 
@@ -202,8 +202,9 @@ def _discrete_n(ctx: AgentContext, space: gym.Space, what: str) -> int:
     if not isinstance(space, gym.spaces.Discrete):
         raise IncompatibleError(
             f"agent '{ctx.agent_name}' is tabular and needs Discrete observation and action spaces, but env "
-            f"'{ctx.env_name}' has observation space {ctx.observation_space} and action space "
-            f"{ctx.action_space} (its {what} space is not Discrete). Use a tabular agent on envs such as "
-            f"maze, FrozenLake-v1, CliffWalking-v1 or Taxi-v3, or a deep agent for this env."
+            f"'{ctx.env_name}' has observation space {describe_space(ctx.observation_space)} and action "
+            f"space {describe_space(ctx.action_space)} (its {what} space is not Discrete). Use a tabular "
+            "agent on envs such as maze, FrozenLake-v1, CliffWalking-v1 or Taxi-v3, or a deep agent for this "
+            "env."
         )
     return int(space.n)

@@ -37,7 +37,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.supervised import ModelCheckpointMixin
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext, Transition
 
 OPTIMIZERS = ("adam", "sgd")
@@ -142,7 +142,8 @@ def word2vec_spaces(ctx: AgentContext) -> tuple[int, int]:
         raise IncompatibleError(
             f"agent '{ctx.agent_name}' needs a word2vec task env (observation: (batch, 2) rows of word id "
             f"and question kind; action: MultiDiscrete (batch, k) word ids), but env '{ctx.env_name}' has "
-            f"observation space {obs} and action space {act}. Use env=word2vec."
+            f"observation space {describe_space(obs)} and action space {describe_space(act)}. "
+            "Use env=word2vec."
         )
     return int(act.nvec.flat[0]), int(act.shape[1])
 

@@ -30,7 +30,7 @@ from typing import Any
 
 import numpy as np
 
-from rlkit.errors import UserError
+from rlkit.errors import UserError, describe_space
 from rlkit.replay_base import ReplayBase, ReplaySample, check_positive, nstep_targets
 from rlkit.types import Transition
 
@@ -196,7 +196,7 @@ def make_replay_buffer(
     if len(shape) != 3 or shape[0] != frame_stack:
         raise UserError(
             f"frame_stack={frame_stack} needs observations shaped ({frame_stack}, H, W), but the observation "
-            f"space is {obs_space}"
+            f"space is {describe_space(obs_space)}"
         )
     return FrameReplayBuffer(
         capacity, obs_space, action_space, num_envs, frame_margin=frame_margin, **options

@@ -7,3 +7,20 @@ class UserError(ValueError):
 
 class IncompatibleError(UserError):
     """An agent and an env that cannot work together (e.g. a tabular agent on pixel observations)."""
+
+
+def describe_space(space) -> str:
+    """A Gymnasium space on one short line for messages: its repr, unless that spells out whole arrays
+    (a Box with bounds that vary per entry, a large MultiDiscrete), which become their range and shape."""
+    text = str(space)
+    if "\n" not in text and len(text) <= 120:
+        return text
+    name, shape, dtype = type(space).__name__, getattr(space, "shape", None), getattr(space, "dtype", None)
+    if hasattr(space, "low") and hasattr(space, "high"):
+        low, high = space.low, space.high
+        return (
+            f"{name}(low {low.min()}..{low.max()}, high {high.min()}..{high.max()}, shape {shape}, {dtype})"
+        )
+    if hasattr(space, "nvec"):
+        return f"{name}(shape {shape}, values in [0, {space.nvec.max()}), {dtype})"
+    return f"{text.splitlines()[0][:117]}..."

@@ -63,6 +63,10 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
             "needs Discrete observation and action spaces, but env 'CartPole-v1' has",
         ),
         (["train", "env=maze", "env.kwargs.map=[abc]"], "unknown symbol"),
+        (
+            ["train", "agent=q_learning", "env=word2vec"],  # spaces with per-entry bounds, still one line
+            "observation space Box(low 0..0, high 1..",
+        ),
         (["trian"], "unknown command 'trian'; valid commands: train"),
     ],
 )
