@@ -23,7 +23,7 @@ from torch import nn
 from rlkit.agents.dqn_config import PRECISIONS, DQNConfig
 from rlkit.agents.dqn_heads import QNetwork
 from rlkit.agents.networks import is_pixel_space
-from rlkit.errors import IncompatibleError, UserError, describe_space
+from rlkit.errors import IncompatibleError, RlkitWarning, UserError, describe_space
 from rlkit.schedules import linear_schedule
 from rlkit.types import AgentContext, Transition
 
@@ -79,6 +79,7 @@ def effective_precision(precision: str, device: torch.device) -> str:
         warnings.warn(
             f"agent.precision=bf16: this {device.type} has no native bf16 (it would run several times slower "
             "than fp32), so DQN runs in fp32",
+            RlkitWarning,
             stacklevel=3,
         )
         return "fp32"
@@ -102,6 +103,14 @@ class DQNAgent:
             torch.set_num_threads(cfg.num_threads)
         self.cfg, self.device = cfg, torch.device(ctx.device)
         self.precision = effective_precision(cfg.precision, self.device)
+        if ctx.total_steps is not None and cfg.learning_starts >= ctx.total_steps:
+            warnings.warn(
+                f"agent.learning_starts={cfg.learning_starts} >= total_steps={ctx.total_steps}: DQN will "
+                "never learn in this run (agent=dqn's defaults are for Atari; for CartPole use "
+                "+experiment=dqn_cartpole, or lower agent.learning_starts)",
+                RlkitWarning,
+                stacklevel=2,
+            )
         self.n_actions, self._act_start = int(ctx.action_space.n), int(ctx.action_space.start)
         torch.manual_seed(ctx.seed)
         self.q = QNetwork(ctx.observation_space, self.n_actions, cfg.network, cfg.hidden, cfg.dueling)

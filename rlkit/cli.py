@@ -8,10 +8,11 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 
 from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides
-from rlkit.errors import UserError
+from rlkit.errors import UserError, show_warning
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -116,6 +117,7 @@ def _print_summary(s: dict) -> None:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rlkit` console script."""
     argv = list(sys.argv[1:] if argv is None else argv)
+    warnings.showwarning = show_warning
     command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
     try:
         if command in ("-h", "--help", "help"):

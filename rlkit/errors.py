@@ -9,6 +9,21 @@ class IncompatibleError(UserError):
     """An agent and an env that cannot work together (e.g. a tabular agent on pixel observations)."""
 
 
+class RlkitWarning(UserWarning):
+    """A setting that runs, but probably not as meant; the CLI prints it as one `rlkit: warning:` line."""
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """warnings.showwarning for the CLI: rlkit's own warnings on one line, others as Python prints them."""
+    import sys
+    import warnings
+
+    if issubclass(category, RlkitWarning):
+        print(f"rlkit: warning: {message}", file=file or sys.stderr, flush=True)
+    else:
+        sys.stderr.write(warnings.formatwarning(message, category, filename, lineno, line))
+
+
 def describe_space(space) -> str:
     """A Gymnasium space on one short line for messages: its repr, unless that spells out whole arrays
     (a Box with bounds that vary per entry, a large MultiDiscrete), which become their range and shape."""

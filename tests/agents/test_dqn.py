@@ -240,3 +240,14 @@ def test_cartpole_preset_composes():
     assert (cfg.agent.name, cfg.env.id, cfg.agent.train_freq, cfg.agent.gradient_steps) == (
         "dqn", "CartPole-v1", 256, 128
     )  # fmt: skip
+
+
+def test_a_run_too_short_to_learn_warns_on_one_line(tmp_path, monkeypatch, capsys) -> None:
+    from rlkit.cli import main
+
+    monkeypatch.chdir(tmp_path)
+    args = ["train", "agent=dqn", "env=CartPole-v1", "total_steps=300", "ui=none", "eval.episodes=1"]
+    assert main([*args, "agent.num_threads=1", f"hydra.run.dir={tmp_path / 'run'}"]) == 0
+    err = capsys.readouterr().err
+    assert "rlkit: warning: agent.learning_starts=80000 >= total_steps=300: DQN will never learn" in err
+    assert "+experiment=dqn_cartpole" in err
