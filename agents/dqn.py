@@ -166,8 +166,10 @@ class DQNAgent:
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Epsilon-greedy actions for all envs (greedy when not exploring); no forward pass if all random."""
         n = len(obs)
-        epsilon = self.epsilon if explore else 0.0
-        random = self.rng.random(n) < epsilon
+        if not explore:  # no draw from the exploration RNG: evaluating must not change the training run
+            actions = self.greedy(obs)
+            return actions + self._act_start if self._act_start else actions
+        random = self.rng.random(n) < self.epsilon
         if random.all():
             actions = self.rng.integers(0, self.n_actions, size=n)
         else:

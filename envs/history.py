@@ -1,8 +1,10 @@
 """The History frame stack (the book's agents/history.py idea): the last k frames, the agent's observation.
 
-`History` is the pure part: a (k, H, W) uint8 array whose last slot holds the newest frame; a reset fills
-every slot with the first frame (so no stack mixes two episodes). `HistoryObservation` wraps an env so that
-its observation is that stack. The replay buffer receives the same stacks and keeps only each new frame once.
+`History` is the pure part: a (k, H, W) uint8 array whose last slot holds the newest frame; a reset zeroes
+the older slots, as in the book and in ale-py's native vector env (so no stack mixes two episodes, and
+training on the native env and evaluating on this wrapper see the same first stacks). `HistoryObservation`
+wraps an env so that its observation is that stack. The replay buffer receives the same stacks and keeps
+only each new frame once.
 """
 
 from __future__ import annotations
@@ -22,8 +24,9 @@ class History:
         self.frames = np.zeros((length, *frame_shape), dtype=dtype)
 
     def reset(self, frame: np.ndarray) -> np.ndarray:
-        """Starts an episode: every slot holds `frame`. Returns a copy of the stack."""
-        self.frames[:] = frame
+        """Starts an episode: zeros, then `frame` in the newest slot. Returns a copy of the stack."""
+        self.frames[:-1] = 0
+        self.frames[-1] = frame
         return self.frames.copy()
 
     def push(self, frame: np.ndarray) -> np.ndarray:

@@ -165,6 +165,15 @@ def test_act_explores_and_greedy_is_deterministic():
     assert len(set(greedy.tolist())) == 1 and greedy.shape == (500,)
 
 
+def test_greedy_evaluation_does_not_change_the_exploration_stream():
+    """An evaluation between two training steps must not shift which actions training explores with."""
+    obs = np.tile(np.eye(4, dtype=np.float32)[:1], (64, 1))
+    plain, evaluated = make_agent(tiny_cfg(), num_envs=1), make_agent(tiny_cfg(), num_envs=1)
+    for _ in range(5):
+        evaluated.act(obs[:1], explore=False)
+    assert plain.act(obs).tolist() == evaluated.act(obs).tolist()
+
+
 def test_bf16_falls_back_to_fp32_without_hardware_support(monkeypatch):
     monkeypatch.setattr("rlkit.agents.dqn.bf16_supported", lambda device: False)
     with pytest.warns(UserWarning, match="no native bf16"):

@@ -35,8 +35,18 @@ def test_wrapper_chain_observations_and_fire_reset():
     obs, info = env.reset(seed=0)
     assert obs.shape == (4, 84, 84) and obs.dtype == np.uint8 and env.observation_space.contains(obs)
     assert env.action_space.n == 4
-    assert (obs[0] == obs[-1]).all()  # a reset fills the history with the first frame
+    assert not obs[:-1].any() and obs[-1].any()  # a reset zeroes all but the first frame
     env.close()
+
+
+def test_serial_and_native_envs_start_games_with_the_same_padding():
+    """Training on the native env and evaluating on the wrapper chain must see the same first stacks."""
+    serial = make_atari("Breakout", noop_max=0)
+    native = AtariNativeVectorEnv(1, game="Breakout", noop_max=0)
+    first_serial, _ = serial.reset(seed=0)
+    first_native = native.reset(seed=0)[0]
+    assert np.array_equal(first_serial[:-1], first_native[:-1])  # the padding before the first frame
+    serial.close(), native.close()
 
 
 def test_life_loss_is_terminal_but_the_game_goes_on():

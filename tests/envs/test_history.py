@@ -1,4 +1,4 @@
-"""History: the last k frames, oldest first; a reset fills every slot with the first frame."""
+"""History: the last k frames, oldest first; a reset zeroes all but the newest slot."""
 
 from __future__ import annotations
 
@@ -15,14 +15,14 @@ def frame(v: int) -> np.ndarray:
 
 def test_reset_fills_and_push_shifts():
     h = History(3, (2, 3))
-    assert h.reset(frame(7))[:, 0, 0].tolist() == [7, 7, 7]
-    assert h.push(frame(8))[:, 0, 0].tolist() == [7, 7, 8]
+    assert h.reset(frame(7))[:, 0, 0].tolist() == [0, 0, 7]
+    assert h.push(frame(8))[:, 0, 0].tolist() == [0, 7, 8]
     assert h.push(frame(9))[:, 0, 0].tolist() == [7, 8, 9]
     out = h.push(frame(10))
     assert out[:, 0, 0].tolist() == [8, 9, 10] and out.dtype == np.uint8
     out[:] = 0  # a copy: the history is unaffected
     assert h.frames[:, 0, 0].tolist() == [8, 9, 10]
-    assert h.reset(frame(1))[:, 0, 0].tolist() == [1, 1, 1]  # no stack mixes two episodes
+    assert h.reset(frame(1))[:, 0, 0].tolist() == [0, 0, 1]  # no stack mixes two episodes
 
 
 def test_length_must_be_positive():
