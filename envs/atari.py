@@ -5,7 +5,8 @@ frames; this module adds what no library has, one small wrapper each: fire on re
 (without resetting the game), reward clipping, raw-score episode statistics, and the History frame stack.
 `gym.make("rlkit/Atari-v0", game="Breakout")` builds the whole chain; `rlkit train env=Breakout` uses it.
 Evaluation envs turn clipping and life-loss terminals off (configs/env/atari.yaml: eval_kwargs), so
-evaluation reports the raw game score.
+evaluation reports the raw game score, and press FIRE after each lost life, so that a greedy policy that
+never learned to press it cannot stall a game until the 108k-frame cap.
 """
 
 from __future__ import annotations
@@ -45,14 +46,29 @@ def ale_id(game: str) -> str:
 
 
 class FireReset(gym.Wrapper):
-    """Presses FIRE after each reset, for games that wait for it (Breakout, ...)."""
+    """Presses FIRE after each reset, for games that wait for it (Breakout, ...); with `after_life_loss`
+    also after each lost life, within the step that lost it (its reward and flags are added)."""
+
+    def __init__(self, env: gym.Env, after_life_loss: bool = False):
+        super().__init__(env)
+        self.after_life_loss, self.lives = after_life_loss, 0
 
     def reset(self, **kwargs: Any) -> tuple[Any, dict[str, Any]]:
         self.env.reset(**kwargs)
         obs, _, terminated, truncated, info = self.env.step(1)
         if terminated or truncated:  # never in practice; keep the contract anyway
-            return self.env.reset(**kwargs)
+            obs, info = self.env.reset(**kwargs)
+        self.lives = self.env.unwrapped.ale.lives()
         return obs, info
+
+    def step(self, action: Any) -> tuple[Any, Any, bool, bool, dict[str, Any]]:
+        obs, reward, terminated, truncated, info = self.env.step(action)
+        lives = self.env.unwrapped.ale.lives()
+        if self.after_life_loss and lives < self.lives and not (terminated or truncated):
+            obs, fire_reward, terminated, truncated, info = self.env.step(1)
+            reward += fire_reward
+        self.lives = lives
+        return obs, reward, terminated, truncated, info
 
 
 class LifeLossTerminal(gym.Wrapper):
@@ -127,6 +143,7 @@ def make_atari(
     screen_size: int = 84,
     frame_stack: int = 4,
     fire_reset: bool = True,
+    fire_after_life_loss: bool = False,
     terminal_on_life_loss: bool = False,
     clip_rewards: bool = True,
     sticky_action_prob: float = 0.0,
@@ -137,7 +154,9 @@ def make_atari(
 ) -> gym.Env:
     """An ALE game with the DQN preprocessing chain; observations are (frame_stack, 84, 84) uint8 stacks.
 
-    `fire_reset` presses FIRE on reset only in games whose action set has FIRE as action 1.
+    `fire_reset` presses FIRE on reset only in games whose action set has FIRE as action 1;
+    `fire_after_life_loss` also after each lost life (evaluation envs: a greedy policy that never learned to
+    press FIRE would otherwise wait out the 108k-frame cap; SB3's EpisodicLife + FireReset do the same).
     `vector` is read by envs.factory (native: ale-py's AtariVectorEnv for training, serial: these wrappers).
     """
     if vector not in ("native", "serial"):
@@ -155,7 +174,7 @@ def make_atari(
     if terminal_on_life_loss:
         env = LifeLossTerminal(env)
     if fire_reset and env.unwrapped.get_action_meanings()[1:2] == ["FIRE"]:
-        env = FireReset(env)  # above LifeLossTerminal: FIRE relaunches after each lost life too
+        env = FireReset(env, fire_after_life_loss)  # above LifeLossTerminal: FIRE after its life-loss resets
     if clip_rewards:
         env = ClipReward(env)
     return HistoryObservation(env, frame_stack)

@@ -76,6 +76,11 @@ class AtariNativeVectorEnv:
             reward_clipping=False,
             num_threads=min(num_envs, 2),
         )
+        if kwargs.pop("fire_after_life_loss", False):
+            raise ValueError(
+                "fire_after_life_loss=true needs env.kwargs.vector=serial (ale-py's native vector env has no "
+                "such option; evaluation envs use the serial chain)"
+            )
         kwargs.pop("vector", None)
         kwargs.pop("render_mode", None)
         if kwargs:

@@ -106,6 +106,28 @@ def test_vector_envs_report_whole_games_with_raw_scores(backend):
     envs.close()
 
 
+def test_evaluation_presses_fire_after_a_lost_life_so_a_greedy_policy_cannot_stall():
+    """A policy that never presses FIRE: in the evaluation env the ball is relaunched after each lost life and
+    the game ends; without that (training envs), the game waits after the first lost life."""
+    cfg = compose_config(["env=Breakout", "env.kwargs.noop_max=0"])
+    for evaluation, game_ends in ((True, True), (False, False)):
+        env = make_env(cfg.env, evaluation=evaluation)
+        env.reset(seed=0)
+        lives, done, steps = [], False, 0
+        while not done and steps < 1500:
+            _, _, term, trunc, _ = env.step(0)  # NOOP forever
+            done, steps = term or trunc, steps + 1
+            lives.append(env.unwrapped.ale.lives())
+        env.close()
+        assert done is game_ends and min(lives) == (0 if game_ends else 4)
+
+
+def test_fire_after_life_loss_needs_the_serial_chain():
+    cfg = compose_config(["env=Breakout", "env.kwargs.fire_after_life_loss=true"])
+    with pytest.raises(UserError, match="fire_after_life_loss=true needs env.kwargs.vector=serial"):
+        make_vector_env(cfg.env, 1)
+
+
 def test_bad_vector_backend_is_refused():
     cfg = compose_config(["env=Breakout", "env.kwargs.vector=threads"])
     with pytest.raises(UserError, match="native, serial"):
