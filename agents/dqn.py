@@ -268,3 +268,6 @@ class DQNAgent:
         torch.set_rng_state(state["torch_rng"])
         if "replay" in state:
             self.buffer.load_state_dict(state["replay"])
+        else:  # the buffer starts empty: refill it as a new run would before learning again
+            refill = min(self.cfg.learning_starts, self.cfg.buffer_size)
+            self._next_train = max(self._next_train, self.steps + refill)

@@ -229,6 +229,18 @@ def test_checkpoint_restores_networks_optimizer_counters_and_rng(save_replay):
         assert len(twin.buffer) == len(agent.buffer)
 
 
+def test_resuming_without_the_replay_buffer_refills_it_before_learning():
+    agent = make_agent(tiny_cfg())  # learning_starts 64, batch 32, train every env step
+    run_chain(agent, 200)
+    twin = make_agent(tiny_cfg(), seed=99)
+    twin.load_state_dict(roundtrip(agent.state_dict()))
+    updates = twin.updates
+    run_chain(twin, 60)  # 60 < learning_starts new transitions: no update on a near-empty buffer
+    assert twin.updates == updates and len(twin.buffer) == 60
+    run_chain(twin, 20)
+    assert twin.updates > updates
+
+
 # ----- through the CLI path --------------------------------------------------------------------------------
 def test_cartpole_run_through_the_runner(run_dir):
     summary = train_in_process(
