@@ -62,6 +62,28 @@ def validate(cfg: DictConfig) -> None:
             raise UserError(f"{key}={OmegaConf.select(cfg, key)} is invalid: it must be {allowed}")
     if cfg.agent.name not in AGENTS:
         raise UserError(f"unknown agent '{cfg.agent.name}'; valid agents: {', '.join(sorted(AGENTS))}")
+    check_device(cfg.device)
+
+
+def check_device(device: str) -> None:
+    """device= names a torch device type this machine has (auto always passes)."""
+    if device == "auto":
+        return
+    import torch
+
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError):
+        raise UserError(f"device={device} is invalid: valid values are auto, cpu, cuda or cuda:N") from None
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise UserError(f"device={device}: CUDA is not available here; valid values: auto, cpu")
+
+
+def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "") -> None:
+    """A new run must not write into another run's directory (its metrics and checkpoints would mix)."""
+    if (run_dir / "metrics.jsonl").exists() or any((run_dir / "checkpoints").glob("*.pt")):
+        advice = advice or f"continue it with resume={run_dir}, or choose another directory"
+        raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
 
 
 def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> Agent:
@@ -87,6 +109,8 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     total_steps, total_episodes = resolve_budget(cfg)
     envs = make_vector_env(cfg.env, cfg.num_envs)
     agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
+    if not cfg.resume:
+        check_new_run_dir(run_dir)
     run_dir.mkdir(parents=True, exist_ok=True)
     resume_state = None
     if cfg.resume:

@@ -250,6 +250,11 @@ def main(argv: list[str]) -> int:
     for spec in agents:  # a mistake in any agent's config fails now, not after the others have trained
         compose_config(["ui=none", *common, *spec.overrides, f"seed={seeds[0]}"])
     out = out or default_out(common)
+    from rlkit.app import check_new_run_dir
+
+    for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
+        for spec in agents:
+            check_new_run_dir(out / f"{spec.label}_seed{seed}", "out", "choose another out= or delete it")
     out.mkdir(parents=True, exist_ok=True)
     results: list[RunResult] = []
     t0 = time.perf_counter()

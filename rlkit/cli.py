@@ -11,7 +11,7 @@ import sys
 import warnings
 from pathlib import Path
 
-from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides
+from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
 from rlkit.errors import UserError, show_warning
 
 SUBCOMMANDS = {
@@ -88,7 +88,8 @@ def _train(overrides: list[str]) -> int:
         except UserError as err:  # Hydra would print a stack trace for it
             result["error"] = err
 
-    sys.argv = ["rlkit", "hydra.job.name=train", *overrides]
+    flags, overrides = split_flags(overrides)  # argparse takes the overrides in one piece, after the flags
+    sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
     _run()
     if "error" in result:
         raise result["error"]
@@ -112,6 +113,17 @@ def _print_summary(s: dict) -> None:
         f"TensorBoard:   tensorboard --logdir {run_dir}",
         flush=True,
     )
+
+
+def _check_run_dir(overrides: list[str]) -> None:
+    """A chosen hydra.run.dir that holds another run is refused before Hydra overwrites its .hydra/."""
+    from rlkit.app import check_new_run_dir
+
+    if any(a.startswith("resume=") for a in overrides):
+        return
+    dirs = [a.partition("=")[2] for a in overrides if a.lstrip("+").startswith("hydra.run.dir=")]
+    if dirs:
+        check_new_run_dir(Path(dirs[-1]).expanduser())
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -140,12 +152,13 @@ def main(argv: list[str] | None = None) -> int:
             print(train_help())
             return 0
         compose_config(rest)  # fails here, in one line, on a bad name, key or type
+        _check_run_dir(rest)
         return _train(rewrite_overrides(rest))
     except UserError as err:
         print(f"rlkit: error: {err}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        print("rlkit: interrupted; the latest checkpoint was saved in the run directory", file=sys.stderr)
+    except KeyboardInterrupt as err:  # the runner says what it saved; elsewhere nothing was
+        print(f"rlkit: interrupted{'; ' + str(err) if str(err) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `rlkit --help | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout at exit)

@@ -81,6 +81,8 @@ def rewrite_overrides(args: list[str]) -> list[str]:
         bare = key.lstrip("+~")
         if not sep or arg.startswith("-"):
             out.append(arg)
+        elif not bare:
+            raise UserError(f"'{arg}' has no key before '='; write key=value (e.g. agent=sarsa)")
         elif bare == "agent" and value not in group_options("agent"):
             raise _choice_error("agent", value)
         elif bare == "experiment" and value not in group_options("experiment"):
@@ -109,6 +111,19 @@ def _atari_games() -> dict[str, str]:
     return ale_games()
 
 
+HYDRA_FLAGS_WITH_VALUE = ("--cfg", "-c", "--package", "-p", "--config-name", "-cn", "--config-path", "-cp")
+HYDRA_FLAGS_WITH_VALUE += ("--config-dir", "-cd", "--experimental-rerun", "--info", "-i")
+
+
+def split_flags(args: list[str]) -> tuple[list[str], list[str]]:
+    """(Hydra's flags with their values, e.g. `--cfg job`; the overrides), each in the given order."""
+    flags, overrides = [], []
+    for i, arg in enumerate(args):
+        is_value = i > 0 and args[i - 1] in HYDRA_FLAGS_WITH_VALUE and "=" not in arg and arg[:1] not in "-~"
+        (flags if arg.startswith("-") or is_value else overrides).append(arg)
+    return flags, overrides
+
+
 def compose_config(overrides: list[str]) -> DictConfig:
     """The config `rlkit train <overrides>` runs (Hydra's own `hydra.*` settings aside), or a UserError."""
     from hydra import compose, initialize_config_module
@@ -118,9 +133,7 @@ def compose_config(overrides: list[str]) -> DictConfig:
     import rlkit.app  # noqa: F401  (registers the config schemas)
 
     plain = [
-        o
-        for o in rewrite_overrides(overrides)
-        if not o.startswith("-") and not o.lstrip("+~").startswith("hydra")
+        o for o in split_flags(rewrite_overrides(overrides))[1] if not o.lstrip("+~").startswith("hydra")
     ]
     try:
         with initialize_config_module(config_module="rlkit.configs", version_base="1.3"):

@@ -141,7 +141,10 @@ class Runner:
                 if self._interrupted:  # Ctrl-C: stop between two steps, where the state is consistent
                     self.logger.flush()
                     self.save()
-                    raise KeyboardInterrupt
+                    resume = f"rlkit train resume={self.run_dir}"
+                    raise KeyboardInterrupt(
+                        f"a checkpoint was saved at step {c.step:,}; continue with: {resume}"
+                    )
         except BaseException:
             self.ui.stop(self.snapshot())
             raise

@@ -103,3 +103,20 @@ def test_a_bad_agent_config_fails_before_any_training(tmp_path: Path) -> None:
     with pytest.raises(UserError, match="agent.alpha"):
         main(["agents=[q_learning,sarsa(agent.alpha=abc)]", "env=maze", "total_steps=50", f"out={out}"])
     assert not out.exists()
+
+
+def test_a_rerun_into_the_same_out_is_refused_before_training(tmp_path: Path) -> None:
+    out = tmp_path / "bench"
+    args = [
+        "agents=[q_learning,sarsa]",
+        "env=maze",
+        "seeds=[0]",
+        "total_steps=50",
+        "eval.every=0",
+        f"out={out}",
+    ]
+    assert main(args) == 0
+    metrics = (out / "sarsa_seed0" / "metrics.jsonl").read_text()
+    with pytest.raises(UserError, match="already holds a run"):
+        main(args)
+    assert (out / "sarsa_seed0" / "metrics.jsonl").read_text() == metrics

@@ -68,6 +68,8 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
             "observation space Box(low 0..0, high 1..",
         ),
         (["trian"], "unknown command 'trian'; valid commands: train"),
+        (["train", "device=tpu"], "device=tpu is invalid: valid values are auto, cpu, cuda or cuda:N"),
+        (["train", "=3"], "'=3' has no key before '='"),
     ],
 )
 def test_user_errors_exit_2_with_one_clear_line(args, expected, capsys, tmp_path, monkeypatch) -> None:
@@ -86,6 +88,40 @@ def test_help_lists_commands_agents_and_envs(capsys) -> None:
     text = capsys.readouterr().out
     for word in ("total_steps", "eval:", "book_sarsa", "hydra.run.dir", "env.kwargs"):
         assert word in text
+
+
+def test_device_cuda_without_cuda_is_one_line(capsys, tmp_path, monkeypatch) -> None:
+    import torch
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["train", "device=cuda", "ui=none"]) == 2
+    err = capsys.readouterr().err
+    assert err == "rlkit: error: device=cuda: CUDA is not available here; valid values: auto, cpu\n"
+
+
+def test_a_new_run_refuses_a_directory_that_holds_a_run(tmp_path: Path, capsys) -> None:
+    run_dir = tmp_path / "mine"
+    argv = ["train", "total_episodes=5", "ui=none", f"hydra.run.dir={run_dir}"]
+    assert main(argv) == 0
+    metrics, config = (
+        (run_dir / "metrics.jsonl").read_text(),
+        (run_dir / ".hydra" / "config.yaml").read_text(),
+    )
+    capsys.readouterr()
+    assert main([*argv, "agent=sarsa"]) == 2  # would append a second run's lines to metrics.jsonl
+    err = capsys.readouterr().err
+    assert f"hydra.run.dir={run_dir} already holds a run" in err and f"resume={run_dir}" in err
+    assert (run_dir / "metrics.jsonl").read_text() == metrics
+    assert (run_dir / ".hydra" / "config.yaml").read_text() == config  # the old run stays resumable
+
+
+@pytest.mark.parametrize("argv", [["--cfg", "job", "agent=sarsa"], ["agent=sarsa", "--cfg", "job"]])
+def test_cfg_job_prints_the_config_as_train_help_says(argv, capsys, tmp_path, monkeypatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert main(["train", *argv]) == 0
+    assert "name: sarsa" in capsys.readouterr().out
+    assert not (tmp_path / "runs").exists()  # printed, not trained
 
 
 def test_chosen_run_dir_and_overrides(tmp_path: Path, capsys) -> None:

@@ -274,3 +274,14 @@ def test_video_every_on_a_text_only_env_fails_fast() -> None:
         UserError, match="video.every needs an env that renders rgb_array frames; this one renders: ansi"
     ):
         check_video_env(lambda render_mode: TextOnly(render_mode))
+
+
+def test_ctrl_c_in_eval_does_not_claim_a_checkpoint(maze_run: Path, monkeypatch, capsys) -> None:
+    import rlkit.evaluation
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(rlkit.evaluation, "evaluate", interrupted)
+    assert main(["eval", f"run={maze_run}", "episodes=2"]) == 130
+    assert capsys.readouterr().err == "rlkit: interrupted\n"

@@ -59,7 +59,7 @@ def test_sigkill_then_resume_ends_exactly_like_an_uninterrupted_run(tmp_path: Pa
     assert np.array_equal(q_table(killed), q_table(reference))
 
 
-def test_ctrl_c_then_resume_in_process_is_exact(tmp_path: Path, monkeypatch) -> None:
+def test_ctrl_c_then_resume_in_process_is_exact(tmp_path: Path, monkeypatch, capsys) -> None:
     from rlkit.agents.tabular import TabularAgent
 
     args = ["agent=q_learning", "env=maze_traps", "total_steps=5000", "checkpoint.every=0", "ui=none"]
@@ -75,6 +75,11 @@ def test_ctrl_c_then_resume_in_process_is_exact(tmp_path: Path, monkeypatch) -> 
     monkeypatch.setattr(TabularAgent, "update", update_then_ctrl_c)
     run = tmp_path / "run"
     assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
+    err = capsys.readouterr().err
+    assert (
+        f"rlkit: interrupted; a checkpoint was saved at step 1,234; continue with: rlkit train resume={run}"
+        in err
+    )
     monkeypatch.setattr(TabularAgent, "update", original)
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["runner"]["step"] == 1234
     assert main(["train", f"resume={run}"]) == 0
