@@ -15,7 +15,7 @@ import gymnasium as gym
 import torch
 
 from rlkit.agents.sb3_zoo import merge_hyperparams, zoo_key, zoo_run_settings
-from rlkit.errors import IncompatibleError, UserError, describe_space
+from rlkit.errors import IncompatibleError, RlkitWarning, UserError, describe_space
 from rlkit.types import AgentContext
 
 if TYPE_CHECKING:
@@ -158,6 +158,7 @@ def build_model(cfg: SB3Config, ctx: AgentContext) -> tuple[Any, dict[str, Any]]
         warnings.warn(
             f"RL Zoo tuned {cfg.algo} on {key} with num_envs={zoo_run['n_envs']}; this run has "
             f"num_envs={ctx.num_envs} (set num_envs={zoo_run['n_envs']} to train as the Zoo does)",
+            RlkitWarning,
             stacklevel=2,
         )
     return model, zoo_run

@@ -51,6 +51,10 @@ def make_env(env_cfg: Any, render_mode: str | None = None, evaluation: bool = Fa
         raise UserError(f"env '{env_cfg.id}' rejected env.kwargs {_plain(env_cfg.kwargs)}: {err}") from err
     except ValueError as err:  # e.g. a malformed maze map: the env's message says what is wrong
         raise UserError(f"env '{env_cfg.id}': {err}") from err
+    except KeyError as err:  # e.g. FrozenLake's map_name=9x9: a lookup in the env's own table failed
+        raise UserError(
+            f"env '{env_cfg.id}' rejected env.kwargs {_plain(env_cfg.kwargs)}: no such value {err}"
+        ) from err
     except gym.error.Error as err:
         raise UserError(f"env '{env_cfg.id}' could not be made: {err}") from err
 

@@ -107,7 +107,8 @@ def _print_summary(s: dict) -> None:
     print(
         f"\nDone{stop}: {s['agent']} on {s['env']}: {s['episodes']:,} episodes, {s['steps']:,} steps "
         f"in {s['wall_time_s']:.1f} s\n"
-        f"Final greedy evaluation ({ev['episodes']} episodes): return {ev['return_mean']:.2f} "
+        f"Final greedy evaluation ({ev['episodes']} episode{'s' * (ev['episodes'] != 1)}): "
+        f"return {ev['return_mean']:.2f} "
         f"± {ev['return_std']:.2f}, mean length {ev['length_mean']:.1f}\n"
         f"Run directory: {run_dir}\n"
         f"TensorBoard:   tensorboard --logdir {run_dir}",

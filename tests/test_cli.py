@@ -64,6 +64,14 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
         ),
         (["train", "env=maze", "env.kwargs.map=[abc]"], "unknown symbol"),
         (
+            ["train", "env=FrozenLake-v1", "env.kwargs.map_name=9x9"],
+            "rejected env.kwargs {'map_name': '9x9'}",
+        ),
+        (
+            ["train", "agent=reinforce", "env=CartPole-v1", "agent.num_threads=0"],
+            "agent.num_threads=0 is invalid",
+        ),
+        (
             ["train", "agent=q_learning", "env=word2vec"],  # spaces with per-entry bounds, still one line
             "observation space Box(low 0..0, high 1..",
         ),
