@@ -30,3 +30,13 @@ def trained_runner(run_dir: Path, *overrides: str) -> Runner:
 def run_dir(tmp_path: Path) -> Path:
     """A fresh run directory."""
     return tmp_path / "run"
+
+
+@pytest.fixture(autouse=True)
+def restore_torch_threads():
+    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
+    import torch
+
+    threads = torch.get_num_threads()
+    yield
+    torch.set_num_threads(threads)

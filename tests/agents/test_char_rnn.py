@@ -20,14 +20,6 @@ from ..conftest import trained_runner
 FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "agent.hidden=32", "agent.dropout=0.0")
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_threads():
-    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 @pytest.fixture
 def cyclic_text(tmp_path):
     """A text whose next character is always determined by the current one."""

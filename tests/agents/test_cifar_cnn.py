@@ -13,14 +13,6 @@ from ..conftest import train_in_process
 FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "agent=cifar_cnn", "env=cifar10")
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_threads():
-    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_cnn_shapes_and_refusal() -> None:
     torch.manual_seed(0)
     model = cifar_cnn((3, 24, 24), (10,), None, False)

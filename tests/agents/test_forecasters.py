@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 import torch
 
 from rlkit.agents.supervised_models import LSTMForecaster, ar_linear
@@ -15,14 +14,6 @@ from rlkit.envs.timeseries import forecast_png
 from ..conftest import trained_runner
 
 FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "env=timeseries")
-
-
-@pytest.fixture(autouse=True)
-def restore_torch_threads():
-    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
 
 
 def test_model_shapes_and_shift_equivariance() -> None:

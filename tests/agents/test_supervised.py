@@ -25,14 +25,6 @@ TOY = (
 )
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_threads():
-    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_masked_losses_by_hand() -> None:
     logits = torch.zeros(3, 4)  # uniform: cross-entropy log 4 per example
     targets, mask = torch.tensor([0, 1, 2]), torch.tensor([1.0, 1.0, 0.0])

@@ -25,14 +25,6 @@ FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "eval.every=0")
 SMALL = ("agent=word2vec", "env=word2vec", "env.kwargs.num_words=40000", "agent.embedding_size=32")
 
 
-@pytest.fixture(autouse=True)
-def restore_torch_threads():
-    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
-    threads = torch.get_num_threads()
-    yield
-    torch.set_num_threads(threads)
-
-
 def test_sgns_loss_by_hand() -> None:
     v, u_pos, u_neg = torch.zeros(2, 3), torch.zeros(2, 3), torch.zeros(4, 3)
     hits, mask = torch.zeros(2, 4, dtype=torch.bool), torch.tensor([1.0, 0.0])
