@@ -19,7 +19,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.supervised import ModelCheckpointMixin
+from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
 from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext, Transition
 
@@ -146,16 +146,5 @@ class CharRNNAgent(ModelCheckpointMixin):
             return {}
         loss = masked_nll(out, targets, mask)
         hit = (out.detach().argmax(-1) == targets).float().mean(dim=1)
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.optimizer.step()
-        self.updates += 1
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise UserError(
-                f"the loss became {value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
-            )
-        accuracy = float((hit * mask).sum() / mask.sum().clamp(min=1))
-        return {"loss": value, "bpc": value / math.log(2), "accuracy": accuracy}
+        value = self._step(loss, self.cfg.grad_clip)
+        return {"loss": value, "bpc": value / math.log(2), "accuracy": masked_mean(hit, mask)}

@@ -116,6 +116,11 @@ def task_shapes(ctx: AgentContext) -> tuple[str, tuple[int, ...], tuple[int, ...
     return "regression", tuple(obs.shape[1:]), tuple(act.shape[1:])
 
 
+def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> float:
+    """Mean of `values` over the rows where mask is 1 (0 when there are none)."""
+    return float((values.float() * mask).sum() / mask.sum().clamp(min=1))
+
+
 class ModelCheckpointMixin:
     """observe, batch taking and checkpoints for agents holding `model`, `optimizer`, `updates`, `device`,
     `model_name`, `_output(obs)` and `_forward` (act's cached (obs, output) pair)."""
@@ -142,6 +147,22 @@ class ModelCheckpointMixin:
         targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=dev)
         mask = torch.as_tensor(np.concatenate([i["mask"] for i in tr.info]), device=dev, dtype=torch.float32)
         return tr, out, targets, mask
+
+    def _step(self, loss: torch.Tensor, grad_clip: float | None = None) -> float:
+        """One optimiser step on `loss` (gradient norm clipped to `grad_clip`); returns the loss, or raises
+        UserError when it is not finite."""
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        if grad_clip is not None:
+            torch.nn.utils.clip_grad_norm_(self.model.parameters(), grad_clip)
+        self.optimizer.step()
+        self.updates += 1
+        value = float(loss.detach())
+        if not math.isfinite(value):
+            raise UserError(
+                f"the loss became {value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
+            )
+        return value
 
     def state_dict(self) -> dict[str, Any]:
         """Model and optimiser state and the update count."""
@@ -220,18 +241,7 @@ class SupervisedAgent(ModelCheckpointMixin):
         if self.kind == "classification":
             loss = masked_cross_entropy(out, targets.long(), mask)
             hit = (out.detach().argmax(-1) == targets).reshape(len(mask), -1).all(dim=1)
-            metrics = {"accuracy": float((hit * mask).sum() / mask.sum().clamp(min=1))}
+            metrics = {"accuracy": masked_mean(hit, mask)}
         else:
             loss, metrics = masked_mse(out, targets.float(), mask), {}
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        if self.cfg.grad_clip is not None:
-            torch.nn.utils.clip_grad_norm_(self.model.parameters(), self.cfg.grad_clip)
-        self.optimizer.step()
-        self.updates += 1
-        loss_value = float(loss.detach())
-        if not math.isfinite(loss_value):
-            raise UserError(
-                f"the loss became {loss_value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
-            )
-        return {"loss": loss_value, **metrics}
+        return {"loss": self._step(loss, self.cfg.grad_clip), **metrics}

@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.supervised import ModelCheckpointMixin
+from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
 from rlkit.errors import IncompatibleError, UserError, describe_space
 from rlkit.types import AgentContext, Transition
 
@@ -259,15 +259,6 @@ class Word2VecAgent(ModelCheckpointMixin):
         loss = sgns_loss(
             v, self.model.out(targets), self.model.out(noise), noise[None] == targets[:, None], mask
         )
-        self.optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        self.optimizer.step()
-        self.updates += 1
-        value = float(loss.detach())
-        if not math.isfinite(value):
-            raise UserError(
-                f"the loss became {value} after {self.updates} updates: lower agent.lr={self.cfg.lr}"
-            )
+        value = self._step(loss)
         answers = torch.as_tensor(np.asarray(tr.action).reshape(len(mask), -1)[:, 0], device=self.device)
-        accuracy = float(((answers == targets).float() * mask).sum() / mask.sum().clamp(min=1))
-        return {"loss": value, "accuracy": accuracy}
+        return {"loss": value, "accuracy": masked_mean(answers == targets, mask)}

@@ -16,7 +16,7 @@ from rlkit.app import build_runner
 from rlkit.cli import main
 from rlkit.compose import compose_config
 from rlkit.envs.factory import make_env
-from rlkit.envs.word2vec import neighbour_report, project_2d
+from rlkit.envs.word2vec_report import neighbour_report, project_2d
 from rlkit.errors import IncompatibleError, UserError
 
 from ..conftest import trained_runner
