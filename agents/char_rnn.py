@@ -20,8 +20,8 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
-from rlkit.errors import IncompatibleError, UserError, describe_space
-from rlkit.types import AgentContext, Transition
+from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.types import AgentContext, Transition
 
 
 @dataclass

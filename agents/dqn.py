@@ -1,6 +1,6 @@
 """DQN (book chapter 20, Mnih et al. 2015) with the modern switches: double, dueling, n-step, prioritised.
 
-The agent owns its replay buffer (rlkit.buffers, which stores each Atari frame once) and decides when it
+The agent owns its replay buffer (rlkit.core.replay.buffers, which stores each Atari frame once) and decides when it
 learns: every `train_freq` env steps after `learning_starts`, `gradient_steps` updates of a batch of
 `batch_size`; the target network follows every `target_update_every` env steps, copied (tau=1) or
 Polyak-averaged (tau<1). One forward pass acts for all envs; observations stay uint8 until they reach the
@@ -23,9 +23,9 @@ from torch import nn
 from rlkit.agents.dqn_config import PRECISIONS, DQNConfig
 from rlkit.agents.dqn_heads import QNetwork
 from rlkit.agents.networks import is_pixel_space
-from rlkit.errors import IncompatibleError, RlkitWarning, UserError, describe_space
-from rlkit.schedules import linear_schedule
-from rlkit.types import AgentContext, Transition
+from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, describe_space
+from rlkit.core.schedules import linear_schedule
+from rlkit.core.types import AgentContext, Transition
 
 __all__ = ["PRECISIONS", "DQNAgent", "DQNConfig", "td_target", "double_next_value", "max_next_value"]
 
@@ -90,7 +90,7 @@ class DQNAgent:
     """Epsilon-greedy DQN over num_envs envs; learns from its own replay buffer."""
 
     def __init__(self, cfg: DQNConfig, ctx: AgentContext):
-        from rlkit.buffers import make_replay_buffer
+        from rlkit.core.replay.buffers import make_replay_buffer
 
         cfg.validate()
         if not isinstance(ctx.action_space, gym.spaces.Discrete):

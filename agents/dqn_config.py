@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from rlkit.agents.networks import TORSOS
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 from torch import nn
 
-from rlkit.errors import IncompatibleError, describe_space
+from rlkit.core.errors import IncompatibleError, describe_space
 
 TORSOS = ("auto", "mlp", "nature", "nips")
 

@@ -25,8 +25,8 @@ import torch
 from torch import nn
 
 from rlkit.agents.networks import TORSOS, ScaledInput, build_torso, is_pixel_space, mlp
-from rlkit.errors import IncompatibleError, UserError, describe_space
-from rlkit.types import AgentContext, Transition
+from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.types import AgentContext, Transition
 
 NORMALIZE = ("none", "episode", "batch")
 CHUNK_STEPS = 4096  # steps per forward/backward pass of an update (gradients accumulate across chunks)

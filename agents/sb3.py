@@ -20,8 +20,8 @@ import numpy as np
 import torch
 
 from rlkit.agents.sb3_model import build_model, needs_transpose
-from rlkit.errors import UserError
-from rlkit.types import AgentContext
+from rlkit.core.errors import UserError
+from rlkit.core.types import AgentContext
 
 FALLBACK_SCHEDULE_STEPS = 100_000
 

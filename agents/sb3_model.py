@@ -15,8 +15,8 @@ import gymnasium as gym
 import torch
 
 from rlkit.agents.sb3_zoo import merge_hyperparams, zoo_key, zoo_run_settings
-from rlkit.errors import IncompatibleError, RlkitWarning, UserError, describe_space
-from rlkit.types import AgentContext
+from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, describe_space
+from rlkit.core.types import AgentContext
 
 if TYPE_CHECKING:
     from rlkit.agents.sb3 import SB3Config

@@ -17,7 +17,7 @@ import numpy as np
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
 from rlkit.agents.sb3 import SB3AgentBase, SB3Config
-from rlkit.types import AgentContext, Transition
+from rlkit.core.types import AgentContext, Transition
 
 
 def timeout_infos(terminated: np.ndarray, truncated: np.ndarray) -> list[dict[str, bool]]:
@@ -32,7 +32,7 @@ class SB3OffPolicyAgent(SB3AgentBase):
         super().__init__(model, cfg, ctx, zoo_run)
         freq = model.train_freq
         if freq.unit == TrainFrequencyUnit.EPISODE and ctx.num_envs > 1:
-            from rlkit.errors import UserError
+            from rlkit.core.errors import UserError
 
             raise UserError("agent.hyperparams.train_freq counted in episodes needs num_envs=1 (SB3's rule)")
         self._steps_since_train = 0  # vector steps (SB3's num_collected_steps)

@@ -18,7 +18,7 @@ from gymnasium import spaces
 from stable_baselines3.common.utils import obs_as_tensor
 
 from rlkit.agents.sb3 import SB3AgentBase, SB3Config
-from rlkit.types import AgentContext, Transition
+from rlkit.core.types import AgentContext, Transition
 
 
 def bootstrap_truncated(

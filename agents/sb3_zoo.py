@@ -25,7 +25,7 @@ import ast
 from collections.abc import Callable
 from typing import Any
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 _CARTPOLE_DQN = {
     "learning_rate": 2.3e-3,

@@ -21,8 +21,8 @@ import torch.nn.functional as F
 from gymnasium import spaces
 
 from rlkit.agents.supervised_models import INITS, MODELS
-from rlkit.errors import IncompatibleError, UserError, describe_space
-from rlkit.types import AgentContext, Transition
+from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.types import AgentContext, Transition
 
 OPTIMIZERS = ("sgd", "adam")
 

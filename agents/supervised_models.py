@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from rlkit.agents.networks import ScaledInput, mlp
-from rlkit.errors import IncompatibleError
+from rlkit.core.errors import IncompatibleError
 
 
 class Unflatten(nn.Module):

@@ -15,9 +15,9 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlkit.errors import IncompatibleError, UserError, describe_space
-from rlkit.schedules import linear_schedule
-from rlkit.types import AgentContext, Transition
+from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.schedules import linear_schedule
+from rlkit.core.types import AgentContext, Transition
 
 RULES = ("q_learning", "sarsa", "expected_sarsa")
 UNIFORM_BLOCK = (

@@ -33,8 +33,8 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlkit.app import build_runner, package_versions
-from rlkit.compose import compose_config
+from rlkit.frontend.app import build_runner, package_versions
+from rlkit.frontend.compose import compose_config
 
 ENV_ID, TARGET, EVAL_EPISODES = "CartPole-v1", 475.0, 10
 HERE = Path(__file__).resolve().parent

@@ -60,7 +60,7 @@ class FrameSource:
 
 
 def make_ours(capacity: int):
-    from rlkit.buffers import make_replay_buffer
+    from rlkit.core.replay.buffers import make_replay_buffer
 
     return make_replay_buffer(capacity, OBS_SPACE, ACTION_SPACE, 1, frame_stack=4)
 
@@ -78,7 +78,7 @@ def make_sb3(capacity: int):
 
 
 def add_ours(buf, obs, nxt, term, trunc, action) -> None:
-    from rlkit.types import Transition
+    from rlkit.core.types import Transition
 
     buf.add(Transition(obs, action, np.array([1.0]), nxt, np.array([term]), np.array([trunc])))
 

@@ -40,8 +40,8 @@ def time_sb3(algo: str, steps: int, seed: int) -> float:
 
 def time_rlkit(algo: str, steps: int, seed: int, root: Path) -> float:
     """steps/s of `rlkit train agent=sb3_<algo>` (runner.train() only)."""
-    from rlkit.app import build_runner
-    from rlkit.compose import compose_config
+    from rlkit.frontend.app import build_runner
+    from rlkit.frontend.compose import compose_config
 
     cfg = compose_config(
         [

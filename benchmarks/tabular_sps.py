@@ -38,9 +38,9 @@ import gymnasium as gym
 import numpy as np
 from rich.console import Console
 
-from rlkit.app import build_runner, package_versions
-from rlkit.compose import compose_config
-from rlkit.ui import RichUI
+from rlkit.frontend.app import build_runner, package_versions
+from rlkit.frontend.compose import compose_config
+from rlkit.frontend.ui import RichUI
 
 ENV_ID = "FrozenLake-v1"
 # rlkit's defaults (configs/agent/q_learning.yaml), so both contestants do the same work.

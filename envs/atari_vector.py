@@ -1,6 +1,6 @@
 """Vector envs for Atari training with the runner's protocol: same-step autoreset, raw game scores.
 
-Two backends, same methods as rlkit.vector.SerialVectorEnv:
+Two backends, same methods as rlkit.core.vector.SerialVectorEnv:
 - `AtariSerialVectorEnv`: the Gymnasium wrapper chain of envs/atari.py, one env after another. Its
   `finished` entries are whole games with their raw score (from GameStats), not lives or clipped rewards.
 - `AtariNativeVectorEnv`: ale-py's C++ AtariVectorEnv (its own preprocessing and frame stack, stepped in
@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.envs.atari import ale_id
-from rlkit.vector import SerialVectorEnv, VecStep
+from rlkit.core.vector import SerialVectorEnv, VecStep
 
 
 class AtariSerialVectorEnv(SerialVectorEnv):

@@ -21,7 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 DEFAULT_TEXT = Path(__file__).parent / "data" / "tinyshakespeare_excerpt.txt"
 UNK = "<unk>"

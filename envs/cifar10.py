@@ -20,7 +20,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.envs.supervised import SPLITS, ClassificationEnv, check_choice, check_positive
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SHAPES = ("disc", "square", "triangle", "cross", "ring", "frame", "hbar", "vbar", "diagonal", "dots")

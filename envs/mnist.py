@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 # idx type byte -> big-endian numpy dtype
 IDX_DTYPES = {0x08: ">u1", 0x09: ">i1", 0x0B: ">i2", 0x0C: ">i4", 0x0D: ">f4", 0x0E: ">f8"}

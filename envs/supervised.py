@@ -11,7 +11,7 @@ What `step` returns in `info` (every task, so one supervised agent serves them a
 * ``mask``: bool (batch,), True for real examples. The last minibatch of an epoch is padded with zeros to the
   full batch size (the spaces have a fixed shape) and masked: no example is dropped, so a test epoch scores
   every test example exactly once;
-* ``metrics``: numbers for rlkit.evaluation, e.g. {"accuracy": 0.93, "count": 100}; `count` (real examples)
+* ``metrics``: numbers for rlkit.core.evaluation, e.g. {"accuracy": 0.93, "count": 100}; `count` (real examples)
   is the weight of the batch when the evaluation averages over batches.
 
 Conventions: images are uint8 (batch, channels, H, W) in [0, 255] (networks scale them); sequences are float32
@@ -20,7 +20,7 @@ Conventions: images are uint8 (batch, channels, H, W) in [0, 255] (networks scal
 To add a task: subclass `SupervisedEnv` (or `ClassificationEnv` for labels), load the split's arrays in
 ``__init__`` and pass them to ``super().__init__``; override `score` for another metric and `draw` for a
 picture of what the model does; register a Gymnasium id in envs/__init__.py and add configs/env/<task>.yaml
-with ``eval_kwargs: {split: test}``. Data-file errors raise rlkit.errors.UserError naming the path and what
+with ``eval_kwargs: {split: test}``. Data-file errors raise rlkit.core.errors.UserError naming the path and what
 was expected. Rendering ("rgb_array") draws the last scored batch; `save_png` writes a frame and
 `rollout_png` plays a trained agent on the first test batch and saves the picture.
 """
@@ -34,7 +34,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 SPLITS = ("train", "test")
 

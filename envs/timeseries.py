@@ -22,7 +22,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 SERIES = ("sine_trend", "sines", "multivariate")
 

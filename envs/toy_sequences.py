@@ -13,7 +13,7 @@ from rlkit.envs.supervised import (
     check_positive,
     tile_grid,
 )
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 CLASSES = ("linear", "random")
 

@@ -47,7 +47,7 @@ from rlkit.envs.word_corpus import (
     subsample_keep,
     synthetic_corpus,
 )
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 CONTEXT, NEIGHBOURS = 0, 1
 CORPORA = ("synthetic", "pydoc")

@@ -28,7 +28,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 UNK = "UNK"
 TOKEN = re.compile(r"[^\W_]+")

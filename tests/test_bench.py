@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlkit.bench import (
+from rlkit.frontend.bench import (
     AgentSpec,
     RunResult,
     aggregate,
@@ -18,8 +18,8 @@ from rlkit.bench import (
     parse_list,
     steps_to_threshold,
 )
-from rlkit.errors import UserError
-from rlkit.plots import align_curves, band
+from rlkit.core.errors import UserError
+from rlkit.frontend.plots import align_curves, band
 
 
 def test_agent_lists_and_per_agent_overrides() -> None:
@@ -92,7 +92,7 @@ def test_tiny_bench_writes_table_results_and_plot(tmp_path: Path, capsys) -> Non
     ]  # fmt: skip
     assert all(r["steps"] == 300 and r["curve"][0] == [100, 200, 300] for r in record["runs"])
     # each run is a normal run directory: `rlkit eval` scores it
-    from rlkit.play import eval_command
+    from rlkit.frontend.play import eval_command
 
     assert eval_command([f"run={out / 'sarsa_eps_seed1'}", "episodes=2"]) == 0
     assert json.loads((out / "sarsa_eps_seed1" / "eval.json").read_text())["episodes"] == 2

@@ -10,10 +10,10 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlkit.buffers import FrameReplayBuffer, ReplayBuffer, make_replay_buffer, nstep_targets
-from rlkit.errors import UserError
-from rlkit.types import Transition
-from rlkit.vector import SerialVectorEnv
+from rlkit.core.replay.buffers import FrameReplayBuffer, ReplayBuffer, make_replay_buffer, nstep_targets
+from rlkit.core.errors import UserError
+from rlkit.core.types import Transition
+from rlkit.core.vector import SerialVectorEnv
 
 FRAME = (2, 3)
 IDS = gym.spaces.Discrete(10**9)  # actions are unique transition ids, so a sample says which one it is

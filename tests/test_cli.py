@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from rlkit.cli import main
+from rlkit.frontend.cli import main
 
 RLKIT = shutil.which("rlkit", path=str(Path(sys.executable).parent)) or "rlkit"
 

@@ -6,7 +6,7 @@ import json
 
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
+from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 
 
 def test_tensorboard_and_jsonl_round_trip(tmp_path) -> None:
@@ -32,7 +32,7 @@ def test_scalar_events_are_encoded_exactly_as_protobuf_does() -> None:
     from tensorboard.compat.proto.event_pb2 import Event
     from tensorboard.compat.proto.summary_pb2 import Summary
 
-    from rlkit.loggers import scalar_event_bytes
+    from rlkit.core.loggers import scalar_event_bytes
 
     cases = [
         ({"train/episode_return": 1.5, "train/episode_length": 7}, 0),

@@ -25,7 +25,7 @@ def test_wheel_contents_and_console_script(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("rlkit-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
     for name in (
-        "rlkit/cli.py", "rlkit/runner.py", "rlkit/envs/__init__.py", "rlkit/envs/maze.py",
+        "rlkit/frontend/cli.py", "rlkit/core/runner.py", "rlkit/envs/__init__.py", "rlkit/envs/maze.py",
         "rlkit/agents/__init__.py", "rlkit/agents/tabular.py", "rlkit/configs/train.yaml",
         "rlkit/configs/agent/q_learning.yaml", "rlkit/configs/env/maze.yaml",
         "rlkit/configs/experiment/book_sarsa.yaml",

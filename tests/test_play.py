@@ -13,17 +13,17 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlkit.app import build_agent
-from rlkit.checkpoint import load_checkpoint, save_checkpoint
-from rlkit.cli import main
-from rlkit.compose import compose_config
+from rlkit.frontend.app import build_agent
+from rlkit.core.checkpoint import load_checkpoint, save_checkpoint
+from rlkit.frontend.cli import main
+from rlkit.frontend.compose import compose_config
 from rlkit.envs.factory import make_env
-from rlkit.errors import UserError
-from rlkit.evaluation import evaluate
-from rlkit.loggers import MultiLogger, TensorBoardLogger
-from rlkit.play import choose_render
-from rlkit.rollout import EVAL_SEED_OFFSET, check_video_env, load_run, play_episode, record_training_video
-from rlkit.terminal import TerminalAnimation, plain_frame, status_line
+from rlkit.core.errors import UserError
+from rlkit.core.evaluation import evaluate
+from rlkit.core.loggers import MultiLogger, TensorBoardLogger
+from rlkit.frontend.play import choose_render
+from rlkit.frontend.rollout import EVAL_SEED_OFFSET, check_video_env, load_run, play_episode, record_training_video
+from rlkit.frontend.terminal import TerminalAnimation, plain_frame, status_line
 
 
 class Scripted:
@@ -140,7 +140,7 @@ def test_eval_json_matches_a_direct_evaluation(lake_run: Path, capsys) -> None:
     assert main(["eval", f"run={lake_run}", "episodes=20", "seed=11"]) == 0
     table = capsys.readouterr().out
     saved = json.loads((lake_run / "eval.json").read_text())
-    # The run rebuilt by hand: training overrides, agent, checkpoint, then rlkit.evaluation.evaluate.
+    # The run rebuilt by hand: training overrides, agent, checkpoint, then rlkit.core.evaluation.evaluate.
     overrides = yaml.safe_load((lake_run / ".hydra" / "overrides.yaml").read_text())
     cfg = compose_config(overrides)
     env = make_env(cfg.env, evaluation=True)
@@ -277,11 +277,11 @@ def test_video_every_on_a_text_only_env_fails_fast() -> None:
 
 
 def test_ctrl_c_in_eval_does_not_claim_a_checkpoint(maze_run: Path, monkeypatch, capsys) -> None:
-    import rlkit.evaluation
+    import rlkit.core.evaluation
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rlkit.evaluation, "evaluate", interrupted)
+    monkeypatch.setattr(rlkit.core.evaluation, "evaluate", interrupted)
     assert main(["eval", f"run={maze_run}", "episodes=2"]) == 130
     assert capsys.readouterr().err == "rlkit: interrupted\n"

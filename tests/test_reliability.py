@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from rlkit.checkpoint import MAGIC, Checkpointer, CheckpointError, load_checkpoint, save_checkpoint
-from rlkit.cli import main
-from rlkit.runner import DivergedError
+from rlkit.core.checkpoint import MAGIC, Checkpointer, CheckpointError, load_checkpoint, save_checkpoint
+from rlkit.frontend.cli import main
+from rlkit.core.runner import DivergedError
 
 from .conftest import train_in_process
 
@@ -156,7 +156,7 @@ def test_full_disk_keeps_the_old_checkpoint(tmp_path: Path, monkeypatch) -> None
 
 
 def test_full_disk_during_training_stops_with_a_message(tmp_path: Path, monkeypatch, capsys) -> None:
-    import rlkit.checkpoint as checkpoint
+    import rlkit.core.checkpoint as checkpoint
 
     real, calls = checkpoint._atomic_write, {"n": 0}
 

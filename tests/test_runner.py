@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlkit.checkpoint import load_checkpoint
+from rlkit.core.checkpoint import load_checkpoint
 
 from .conftest import train_in_process, trained_runner
 
@@ -129,8 +129,8 @@ def test_video_every_records_greedy_episodes(run_dir) -> None:
 
 def test_a_checkpoint_never_runs_ahead_of_the_logs(run_dir) -> None:
     """A kill right after a checkpoint loses no metrics line logged before it (resume truncates after it)."""
-    from rlkit.app import build_runner
-    from rlkit.compose import compose_config
+    from rlkit.frontend.app import build_runner
+    from rlkit.frontend.compose import compose_config
 
     runner = build_runner(compose_config(["ui=none", "total_steps=10"]), run_dir)
     try:
@@ -144,7 +144,7 @@ def test_a_checkpoint_never_runs_ahead_of_the_logs(run_dir) -> None:
 
 def test_data_paths_are_stored_absolute(tmp_path, monkeypatch) -> None:
     """A relative env.kwargs.path still points at the same file from `rlkit play run=...` elsewhere."""
-    from rlkit.compose import rewrite_overrides
+    from rlkit.frontend.compose import rewrite_overrides
 
     monkeypatch.chdir(tmp_path)
     out = rewrite_overrides(["env=char_text", "env.kwargs.path=book.txt", "env.kwargs.num_steps=5"])

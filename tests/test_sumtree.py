@@ -7,7 +7,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlkit.sumtree import SumTree
+from rlkit.core.replay.sumtree import SumTree
 
 
 def tree_of(priorities: list[float]) -> SumTree:

@@ -6,7 +6,7 @@ import io
 
 from rich.console import Console
 
-from rlkit.ui import NullUI, PlainUI, RichUI, Snapshot, make_ui
+from rlkit.frontend.ui import NullUI, PlainUI, RichUI, Snapshot, make_ui
 
 from .conftest import train_in_process
 

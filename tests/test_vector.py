@@ -6,7 +6,7 @@ import gymnasium as gym
 import numpy as np
 
 import rlkit.envs  # noqa: F401
-from rlkit.vector import SerialVectorEnv
+from rlkit.core.vector import SerialVectorEnv
 
 RIGHT, DOWN = 3, 1
 

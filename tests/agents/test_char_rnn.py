@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from rlkit.agents.char_rnn import CharRNN, CharRNNConfig, masked_nll
-from rlkit.app import build_runner
-from rlkit.compose import compose_config
+from rlkit.frontend.app import build_runner
+from rlkit.frontend.compose import compose_config
 from rlkit.envs.char_text import generate
 from rlkit.envs.factory import make_env
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.core.errors import IncompatibleError, UserError
 
 from ..conftest import trained_runner
 

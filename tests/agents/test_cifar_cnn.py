@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from rlkit.agents.supervised_models import cifar_cnn
-from rlkit.errors import IncompatibleError
+from rlkit.core.errors import IncompatibleError
 
 from ..conftest import train_in_process
 

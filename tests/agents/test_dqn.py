@@ -19,9 +19,9 @@ from rlkit.agents.dqn import (
     td_target,
 )
 from rlkit.agents.dqn_heads import dueling_combine
-from rlkit.checkpoint import load_checkpoint
-from rlkit.errors import IncompatibleError, UserError
-from rlkit.types import AgentContext, Transition
+from rlkit.core.checkpoint import load_checkpoint
+from rlkit.core.errors import IncompatibleError, UserError
+from rlkit.core.types import AgentContext, Transition
 from tests.conftest import train_in_process
 
 
@@ -255,7 +255,7 @@ def test_cartpole_run_through_the_runner(run_dir):
 
 
 def test_cartpole_preset_composes():
-    from rlkit.compose import compose_config
+    from rlkit.frontend.compose import compose_config
 
     cfg = compose_config(["+experiment=dqn_cartpole"])
     assert (cfg.agent.name, cfg.env.id, cfg.agent.train_freq, cfg.agent.gradient_steps) == (
@@ -264,7 +264,7 @@ def test_cartpole_preset_composes():
 
 
 def test_a_run_too_short_to_learn_warns_on_one_line(tmp_path, monkeypatch, capsys) -> None:
-    from rlkit.cli import main
+    from rlkit.frontend.cli import main
 
     monkeypatch.chdir(tmp_path)
     args = ["train", "agent=dqn", "env=CartPole-v1", "total_steps=300", "ui=none", "eval.episodes=1"]

@@ -22,9 +22,9 @@ from rlkit.agents.sb3_zoo import (
     zoo_key,
     zoo_run_settings,
 )
-from rlkit.checkpoint import load_checkpoint
-from rlkit.errors import IncompatibleError, UserError
-from rlkit.types import AgentContext, Transition
+from rlkit.core.checkpoint import load_checkpoint
+from rlkit.core.errors import IncompatibleError, UserError
+from rlkit.core.types import AgentContext, Transition
 from tests.conftest import train_in_process, trained_runner
 
 FAST = ("agent.num_threads=1", "device=cpu", "ui=none")
@@ -281,8 +281,8 @@ def test_continuous_off_policy_algorithm_runs(run_dir: Path) -> None:
 
 
 def test_rlkit_eval_scores_an_sb3_run(tmp_path: Path, capsys) -> None:
-    from rlkit.cli import main
-    from rlkit.play import eval_command
+    from rlkit.frontend.cli import main
+    from rlkit.frontend.play import eval_command
 
     run = tmp_path / "run"
     args = ["agent=sb3_a2c", "env=CartPole-v1", "num_envs=8", "total_steps=160", "eval.episodes=2", *FAST]

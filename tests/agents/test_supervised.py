@@ -10,8 +10,8 @@ import torch
 
 from rlkit.agents.supervised import masked_cross_entropy, masked_mse
 from rlkit.agents.supervised_models import LSTMClassifier, last_valid_index
-from rlkit.checkpoint import load_checkpoint
-from rlkit.errors import IncompatibleError, UserError
+from rlkit.core.checkpoint import load_checkpoint
+from rlkit.core.errors import IncompatibleError, UserError
 
 from ..conftest import train_in_process, trained_runner
 from ..envs.test_supervised_envs import write_mnist

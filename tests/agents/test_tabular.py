@@ -8,8 +8,8 @@ import pytest
 import torch
 
 from rlkit.agents.tabular import TabularAgent, TabularConfig, epsilon_greedy_probs, td_target
-from rlkit.errors import IncompatibleError, UserError
-from rlkit.types import AgentContext, Transition
+from rlkit.core.errors import IncompatibleError, UserError
+from rlkit.core.types import AgentContext, Transition
 
 
 def make_agent(name: str = "q_learning", n_states: int = 4, n_actions: int = 2, **kw) -> TabularAgent:

@@ -22,7 +22,7 @@ from rlkit.envs.char_text import (
     sample_char,
     windows,
 )
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 
 class UniformAgent:

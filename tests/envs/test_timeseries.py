@@ -16,7 +16,7 @@ from rlkit.envs.timeseries import (
     split_starts,
     synthetic_series,
 )
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 
 class PersistenceAgent:

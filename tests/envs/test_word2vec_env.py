@@ -24,7 +24,7 @@ from rlkit.envs.word_corpus import (
     read_words,
     synthetic_corpus,
 )
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 WORDS = "one two three four five six seven eight nine ten " * 30
 

@@ -1,6 +1,6 @@
 """The `rlkit` command: a tiny dispatcher that pops the subcommand and hands the rest of argv to Hydra.
 
-Before Hydra runs, the overrides are composed once (rlkit.compose): a wrong name, key or type gets one
+Before Hydra runs, the overrides are composed once (rlkit.frontend.compose): a wrong name, key or type gets one
 clear line with the valid choices instead of a stack trace.
 """
 
@@ -11,8 +11,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
-from rlkit.errors import UserError, show_warning
+from rlkit.frontend.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
+from rlkit.core.errors import UserError, show_warning
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -34,7 +34,7 @@ def train_help() -> str:
     """Text of `rlkit train --help`: groups, their options, the top-level keys and examples."""
     from omegaconf import OmegaConf
 
-    from rlkit.config import TrainConfig
+    from rlkit.core.config import TrainConfig
 
     keys = OmegaConf.to_yaml(OmegaConf.structured(TrainConfig)).splitlines()
     keys = [ln for ln in keys if not ln.startswith(("agent:", "env:", "  name:", "  id:"))]
@@ -77,7 +77,7 @@ def _train(overrides: list[str]) -> int:
     from hydra.core.hydra_config import HydraConfig
     from omegaconf import DictConfig
 
-    from rlkit.app import train
+    from rlkit.frontend.app import train
 
     result: dict = {}
 
@@ -118,7 +118,7 @@ def _print_summary(s: dict) -> None:
 
 def _check_run_dir(overrides: list[str]) -> None:
     """A chosen hydra.run.dir that holds another run is refused before Hydra overwrites its .hydra/."""
-    from rlkit.app import check_new_run_dir
+    from rlkit.frontend.app import check_new_run_dir
 
     if any(a.startswith("resume=") for a in overrides):
         return
@@ -139,11 +139,11 @@ def main(argv: list[str] | None = None) -> int:
         if command not in SUBCOMMANDS:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
         if command == "bench":
-            from rlkit.bench import main as bench_main
+            from rlkit.frontend.bench import main as bench_main
 
             return bench_main(rest)
         if command in ("play", "eval"):
-            from rlkit.play import command_help, eval_command, play_command
+            from rlkit.frontend.play import command_help, eval_command, play_command
 
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))

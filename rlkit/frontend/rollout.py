@@ -2,8 +2,8 @@
 
 A run is rebuilt exactly as training built it: the config is composed again from the run's saved overrides
 (.hydra/overrides.yaml, so each agent and env gets its typed schema back) and the resolved values Hydra saved
-(.hydra/config.yaml) are merged on top; the agent comes from rlkit.app.build_agent and the checkpoint's
-agent state. Episode k of a rollout starts from env.reset(seed=seed + k), as in rlkit.evaluation.evaluate,
+(.hydra/config.yaml) are merged on top; the agent comes from rlkit.frontend.app.build_agent and the checkpoint's
+agent state. Episode k of a rollout starts from env.reset(seed=seed + k), as in rlkit.core.evaluation.evaluate,
 so `rlkit play` shows the very episodes `rlkit eval` scores with the same seed.
 """
 
@@ -19,8 +19,8 @@ import gymnasium as gym
 import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
-from rlkit.errors import UserError
-from rlkit.types import Agent
+from rlkit.core.errors import UserError
+from rlkit.core.types import Agent
 
 CHECKPOINTS = ("latest", "best")
 EVAL_SEED_OFFSET = 1_000_003  # the runner evaluates from seed + this; play and eval default to the same seeds
@@ -64,7 +64,7 @@ def load_run_config(run_dir: Path) -> DictConfig:
     """The run's resolved config, typed by the same schemas training used."""
     import yaml
 
-    from rlkit.compose import compose_config
+    from rlkit.frontend.compose import compose_config
 
     if not run_dir.exists():
         raise UserError(f"run directory {run_dir} does not exist")
@@ -103,8 +103,8 @@ def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:
 
 def load_run(run_dir: Path, checkpoint: str = "latest") -> LoadedRun:
     """The run's config and agent, with the agent state of its `checkpoint` (latest, best or a .pt path)."""
-    from rlkit.app import build_agent
-    from rlkit.checkpoint import load_checkpoint
+    from rlkit.frontend.app import build_agent
+    from rlkit.core.checkpoint import load_checkpoint
     from rlkit.envs.factory import make_env
 
     run_dir = Path(run_dir)
@@ -207,7 +207,7 @@ def record_episode(
     max_steps: int = MAX_STEPS,
 ) -> tuple[Episode, list[Path], np.ndarray]:
     """Plays a greedy episode on an rgb_array env and writes it as GIF/MP4 named with episode and return."""
-    from rlkit.video import as_frames, video_stem, write_videos
+    from rlkit.frontend.video import as_frames, video_stem, write_videos
 
     try:
         ep = play_episode(agent, env, seed, keep_frames=True, max_steps=max_steps)

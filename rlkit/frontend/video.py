@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 FORMATS = ("gif", "mp4")
 

@@ -21,7 +21,7 @@ from typing import Any
 
 import torch
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 MAGIC = b"RLKITCK1"
 FORMAT = 2

@@ -22,7 +22,7 @@ from typing import Any
 
 import numpy as np
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 BENCH_KEYS = {
     "agents": "agents to compare, e.g. [sb3_ppo,sb3_a2c] or [dqn,sb3(agent.algo=QRDQN;as=qrdqn)] (required)",
@@ -122,8 +122,8 @@ def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path) -> RunResu
     """Trains one agent with one seed in its own run directory (with .hydra/ as `rlkit train` writes it)."""
     from omegaconf import OmegaConf
 
-    from rlkit.app import train
-    from rlkit.compose import compose_config
+    from rlkit.frontend.app import train
+    from rlkit.frontend.compose import compose_config
 
     overrides = [*common, *spec.overrides, f"seed={seed}"]
     cfg = compose_config(["ui=none", *overrides])
@@ -237,7 +237,7 @@ def default_out(common: list[str]) -> Path:
 
 def main(argv: list[str]) -> int:
     """`rlkit bench key=value ...`: prints the table; writes table.md, results.json and curves.png."""
-    from rlkit.plots import plot_learning_curves
+    from rlkit.frontend.plots import plot_learning_curves
 
     if any(a in ("-h", "--help", "help") for a in argv):
         print(__doc__.strip() + "\n\nkeys:")
@@ -245,12 +245,12 @@ def main(argv: list[str]) -> int:
             print(f"  {key:<10} {text}")
         return 0
     agents, seeds, threshold, out, common = parse_args(argv)
-    from rlkit.compose import compose_config
+    from rlkit.frontend.compose import compose_config
 
     for spec in agents:  # a mistake in any agent's config fails now, not after the others have trained
         compose_config(["ui=none", *common, *spec.overrides, f"seed={seeds[0]}"])
     out = out or default_out(common)
-    from rlkit.app import check_new_run_dir
+    from rlkit.frontend.app import check_new_run_dir
 
     for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
         for spec in agents:

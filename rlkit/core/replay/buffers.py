@@ -30,9 +30,9 @@ from typing import Any
 
 import numpy as np
 
-from rlkit.errors import UserError, describe_space
-from rlkit.replay_base import ReplayBase, ReplaySample, check_positive, nstep_targets
-from rlkit.types import Transition
+from rlkit.core.errors import UserError, describe_space
+from rlkit.core.replay.base import ReplayBase, ReplaySample, check_positive, nstep_targets
+from rlkit.core.types import Transition
 
 CHECK_STEPS = 64  # the first adds check that stacks roll as the buffer assumes (cheap, and only at first)
 

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 GROUPS = ("agent", "env", "experiment")
 
@@ -130,7 +130,7 @@ def compose_config(overrides: list[str]) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    import rlkit.app  # noqa: F401  (registers the config schemas)
+    import rlkit.frontend.app  # noqa: F401  (registers the config schemas)
 
     plain = [
         o for o in split_flags(rewrite_overrides(overrides))[1] if not o.lstrip("+~").startswith("hydra")

@@ -16,15 +16,15 @@ from omegaconf import DictConfig, OmegaConf
 
 from rlkit.agents import AGENTS, SCHEMAS
 from rlkit.agents.networks import resolve_device
-from rlkit.checkpoint import Checkpointer
-from rlkit.config import register_schemas
+from rlkit.core.checkpoint import Checkpointer
+from rlkit.core.config import register_schemas
 from rlkit.envs.factory import make_env, make_vector_env
-from rlkit.errors import UserError
-from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
-from rlkit.rollout import check_video_env
-from rlkit.runner import Runner, Schedule
-from rlkit.types import Agent, AgentContext
-from rlkit.ui import make_ui
+from rlkit.core.errors import UserError
+from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
+from rlkit.frontend.rollout import check_video_env
+from rlkit.core.runner import Runner, Schedule
+from rlkit.core.types import Agent, AgentContext
+from rlkit.frontend.ui import make_ui
 
 register_schemas(SCHEMAS)
 

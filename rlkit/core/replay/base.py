@@ -18,9 +18,9 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
-from rlkit.errors import UserError
-from rlkit.sumtree import SumTree
-from rlkit.types import Transition
+from rlkit.core.errors import UserError
+from rlkit.core.replay.sumtree import SumTree
+from rlkit.core.types import Transition
 
 PRIORITY_EPS = 1e-6  # keeps every priority positive, so no stored transition is starved
 

@@ -3,7 +3,7 @@
 Example (no rlkit runner involved)::
 
     from stable_baselines3 import PPO
-    from rlkit.envs.sb3_compat import make_sb3_env
+    from rlkit.frontend.sb3_envs import make_sb3_env
 
     venv = make_sb3_env("maze", n_envs=4, seed=0)             # the book's maze, 4 copies
     PPO("MlpPolicy", venv, seed=0).learn(20_000)
@@ -24,14 +24,14 @@ from typing import Any
 import gymnasium as gym
 from omegaconf import OmegaConf
 
-from rlkit.errors import UserError
+from rlkit.core.errors import UserError
 
 EPISODE_CAP = "max_episode_steps"
 
 
 def env_config(name: str, **kwargs: Any) -> Any:
     """The env config `rlkit train env=<name>` would use, with `kwargs` added to its constructor arguments."""
-    from rlkit.compose import compose_config
+    from rlkit.frontend.compose import compose_config
 
     cfg = OmegaConf.to_container(compose_config([f"env={name}"]).env, resolve=True)
     if EPISODE_CAP in kwargs:

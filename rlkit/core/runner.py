@@ -20,14 +20,14 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.checkpoint import Checkpointer
-from rlkit.errors import UserError
-from rlkit.evaluation import EvalResult, evaluate
-from rlkit.loggers import MultiLogger
-from rlkit.rollout import EVAL_SEED_OFFSET, record_training_video
-from rlkit.types import Agent, Transition
-from rlkit.ui import NullUI, Snapshot
-from rlkit.vector import SerialVectorEnv
+from rlkit.core.checkpoint import Checkpointer
+from rlkit.core.errors import UserError
+from rlkit.core.evaluation import EvalResult, evaluate
+from rlkit.core.loggers import MultiLogger
+from rlkit.frontend.rollout import EVAL_SEED_OFFSET, record_training_video
+from rlkit.core.types import Agent, Transition
+from rlkit.frontend.ui import NullUI, Snapshot
+from rlkit.core.vector import SerialVectorEnv
 
 UI_PERIOD_S = 0.1
 

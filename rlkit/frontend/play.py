@@ -1,7 +1,7 @@
 """The `rlkit play` and `rlkit eval` commands: key=value arguments, rendering choice, output and eval.json.
 
 play: text envs animate in the terminal; pixel envs are written as GIF/MP4 to <run dir>/videos/; render=human
-opens the env's window where a display exists. eval: greedy episodes scored by rlkit.evaluation.evaluate,
+opens the env's window where a display exists. eval: greedy episodes scored by rlkit.core.evaluation.evaluate,
 printed as a table and written to eval.json, so the same seed gives the same numbers.
 """
 
@@ -13,8 +13,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from rlkit.errors import UserError
-from rlkit.rollout import (
+from rlkit.core.errors import UserError
+from rlkit.frontend.rollout import (
     EVAL_SEED_OFFSET,
     MAX_STEPS,
     RandomAgent,
@@ -120,7 +120,7 @@ def choose_render(requested: str, modes: list[str], display: bool) -> tuple[str,
 
 def _setup(opts: dict[str, str], env_overrides: list[str]) -> tuple[Any, Any, str, int, Path]:
     """(cfg, agent, file prefix, default seed, out dir) of a run, or of an env and a random policy."""
-    from rlkit.compose import compose_config
+    from rlkit.frontend.compose import compose_config
     from rlkit.envs.factory import make_env
 
     if "run" in opts:
@@ -145,7 +145,7 @@ def _setup(opts: dict[str, str], env_overrides: list[str]) -> tuple[Any, Any, st
 def play_command(args: list[str]) -> int:
     """`rlkit play`: greedy (or random) episodes, animated in the terminal or written as GIF/MP4."""
     from rlkit.envs.factory import make_env
-    from rlkit.terminal import MODES
+    from rlkit.frontend.terminal import MODES
 
     opts, env_overrides = parse_args("play", args, PLAY_KEYS)
     cfg, agent, prefix, default_seed, default_out = _setup(opts, env_overrides)
@@ -217,7 +217,7 @@ class Plan:
 
 def _play_text(agent: Any, env: Any, plan: Plan, ui: str, speed: float) -> None:
     """Episodes animated in the terminal, a status line under the board."""
-    from rlkit.terminal import TerminalAnimation, status_line
+    from rlkit.frontend.terminal import TerminalAnimation, status_line
 
     anim = TerminalAnimation(ui, speed)
     anim.start(plan.heading())
@@ -271,7 +271,7 @@ def _play_video(
 def eval_command(args: list[str]) -> int:
     """`rlkit eval`: greedy episodes of a run's checkpoint, a table on stdout and eval.json."""
     from rlkit.envs.factory import make_env
-    from rlkit.evaluation import evaluate
+    from rlkit.core.evaluation import evaluate
 
     opts, _ = parse_args("eval", args, EVAL_KEYS)
     if "run" not in opts:

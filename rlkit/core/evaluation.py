@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass, field
 import gymnasium as gym
 import numpy as np
 
-from rlkit.types import Agent
+from rlkit.core.types import Agent
 
 
 @dataclass
