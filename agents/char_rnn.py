@@ -106,6 +106,8 @@ def char_vocab(ctx: AgentContext) -> int:
 class CharRNNAgent(ModelCheckpointMixin):
     """A Char-RNN trained by one Adam step per minibatch of windows on the revealed next characters."""
 
+    Config = CharRNNConfig  # the schema of the agent YAMLs whose _target_ is this class
+
     model_name = "char_rnn"
 
     def __init__(self, cfg: CharRNNConfig, ctx: AgentContext):

@@ -89,6 +89,8 @@ def effective_precision(precision: str, device: torch.device) -> str:
 class DQNAgent:
     """Epsilon-greedy DQN over num_envs envs; learns from its own replay buffer."""
 
+    Config = DQNConfig  # the schema of the agent YAMLs whose _target_ is this class
+
     def __init__(self, cfg: DQNConfig, ctx: AgentContext):
         from rlkit.core.replay.buffers import make_replay_buffer
 

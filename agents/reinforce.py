@@ -165,6 +165,8 @@ class Episode(NamedTuple):
 class ReinforceAgent:
     """A stochastic policy learned from batches of whole episodes, with an optional learned baseline."""
 
+    Config = ReinforceConfig  # the schema of the agent YAMLs whose _target_ is this class
+
     def __init__(self, cfg: ReinforceConfig, ctx: AgentContext):
         cfg.validate()
         if cfg.num_threads is not None:

@@ -179,3 +179,12 @@ def sb3_agent(cfg: SB3Config, ctx: AgentContext) -> SB3AgentBase:
     model, zoo_run = build_model(cfg, ctx)
     adapter = SB3OnPolicyAgent if isinstance(model, OnPolicyAlgorithm) else SB3OffPolicyAgent
     return adapter(model, cfg, ctx, zoo_run)
+
+
+class SB3Agent:
+    """`_target_` of the SB3 agent YAMLs: building one returns the on- or off-policy adapter for agent.algo."""
+
+    Config = SB3Config
+
+    def __new__(cls, cfg: SB3Config, ctx: AgentContext) -> SB3AgentBase:  # type: ignore[misc]
+        return sb3_agent(cfg, ctx)

@@ -185,6 +185,8 @@ class ModelCheckpointMixin:
 class SupervisedAgent(ModelCheckpointMixin):
     """A named model trained by one optimiser step per minibatch on the revealed targets."""
 
+    Config = SupervisedConfig  # the schema of the agent YAMLs whose _target_ is this class
+
     @property
     def model_name(self) -> str:
         """The model's config name (for messages)."""

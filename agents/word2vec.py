@@ -151,6 +151,8 @@ def word2vec_spaces(ctx: AgentContext) -> tuple[int, int]:
 class Word2VecAgent(ModelCheckpointMixin):
     """Skip-gram with negative sampling: one sparse optimiser step per batch of (center, context) pairs."""
 
+    Config = Word2VecConfig  # the schema of the agent YAMLs whose _target_ is this class
+
     model_name = "word2vec"
 
     def __init__(self, cfg: Word2VecConfig, ctx: AgentContext):

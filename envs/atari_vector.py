@@ -15,8 +15,8 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.envs.atari import ale_id
 from rlkit.core.vector import SerialVectorEnv, VecStep
+from rlkit.envs.atari import ale_id
 
 
 class AtariSerialVectorEnv(SerialVectorEnv):

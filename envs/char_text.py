@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 from rlkit.core.errors import UserError
+from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 
 DEFAULT_TEXT = Path(__file__).parent / "data" / "tinyshakespeare_excerpt.txt"
 UNK = "<unk>"

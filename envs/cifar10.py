@@ -19,8 +19,8 @@ from pathlib import Path
 import numpy as np
 from gymnasium import spaces
 
-from rlkit.envs.supervised import SPLITS, ClassificationEnv, check_choice, check_positive
 from rlkit.core.errors import UserError
+from rlkit.envs.supervised import SPLITS, ClassificationEnv, check_choice, check_positive
 
 CLASSES = ("airplane", "automobile", "bird", "cat", "deer", "dog", "frog", "horse", "ship", "truck")
 SHAPES = ("disc", "square", "triangle", "cross", "ring", "frame", "hbar", "vbar", "diagonal", "dots")

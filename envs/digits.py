@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from rlkit.core.errors import UserError
 from rlkit.envs.mnist import load_mnist, load_sklearn_digits
 from rlkit.envs.supervised import (
     SPLITS,
@@ -14,7 +15,6 @@ from rlkit.envs.supervised import (
     check_positive,
     tile_grid,
 )
-from rlkit.core.errors import UserError
 
 DATASETS = ("digits", "mnist")
 

@@ -9,9 +9,9 @@ from typing import Any
 import gymnasium as gym
 
 import rlkit.envs  # noqa: F401  (registers rlkit's ids)
-from rlkit.envs.atari import ATARI_ID  # importing it registers rlkit/Atari-v0 and the ALE ids
 from rlkit.core.errors import UserError
 from rlkit.core.vector import SerialVectorEnv
+from rlkit.envs.atari import ATARI_ID  # importing it registers rlkit/Atari-v0 and the ALE ids
 
 
 def registered_ids() -> list[str]:

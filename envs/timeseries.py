@@ -21,8 +21,8 @@ from typing import Any
 import numpy as np
 from gymnasium import spaces
 
-from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 from rlkit.core.errors import UserError
+from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 
 SERIES = ("sine_trend", "sines", "multivariate")
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 from gymnasium import spaces
 
+from rlkit.core.errors import UserError
 from rlkit.envs.supervised import (
     SPLITS,
     ClassificationEnv,
@@ -13,7 +14,6 @@ from rlkit.envs.supervised import (
     check_positive,
     tile_grid,
 )
-from rlkit.core.errors import UserError
 
 CLASSES = ("linear", "random")
 

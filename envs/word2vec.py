@@ -33,6 +33,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
+from rlkit.core.errors import UserError
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive, pad_batch
 from rlkit.envs.word2vec_report import MAP_METHODS, embedding_map_png, neighbour_report
 from rlkit.envs.word_corpus import (
@@ -47,7 +48,6 @@ from rlkit.envs.word_corpus import (
     subsample_keep,
     synthetic_corpus,
 )
-from rlkit.core.errors import UserError
 
 CONTEXT, NEIGHBOURS = 0, 1
 CORPORA = ("synthetic", "pydoc")

@@ -1,7 +1,7 @@
-"""Typed config schemas (dataclasses) in Hydra's ConfigStore: bad keys and types fail at compose time.
+"""Typed config of a run (dataclasses): the run-level keys, the env's, and the sections the runner reads.
 
-The YAML files in configs/ list a schema first in their defaults, e.g. configs/agent/sarsa.yaml starts with
-`defaults: [tabular_schema, _self_]`; each agent's schema lives beside its code and is registered here.
+Plain dataclasses, no Hydra: the front end stores them in Hydra's ConfigStore (bad keys and types fail at
+compose time) and hands the runner a RunConfig. Each agent's config is its own dataclass, `AgentClass.Config`.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass, field
 from enum import Enum
 from typing import Any
 
-from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING
+MISSING: Any = "???"  # OmegaConf's marker of a value that must be given (omegaconf.MISSING)
+
 
 
 class UIMode(Enum):
@@ -98,39 +98,43 @@ class StopConfig:
 
 
 @dataclass
-class TrainConfig:
-    """Top-level config of `rlkit train`. Training lengths count env steps summed over all envs.
+class RunConfig:
+    """What the runner reads: the seed, the budget, the logging cadence and the eval/checkpoint/stop/video
+    sections. Training lengths count env steps summed over all envs.
 
     Attributes:
         seed: one seed fixes the agent, the envs and the evaluation envs.
         total_steps: env steps to train for (None: see total_episodes, then env.default_total_*).
         total_episodes: episodes to train for; with total_steps too, whichever comes first ends training.
-        num_envs: envs stepped together; the agent acts for all of them in one call.
-        device: auto (CUDA when present), cpu or cuda[:N]; tabular agents ignore it.
-        ui: progress display: auto, rich, plain or none.
         log_every: env steps between periodic metric lines (time/sps, epsilon, agent metrics).
     """
 
-    agent: Any = MISSING
-    env: EnvConfig = MISSING
     seed: int = 0
     total_steps: int | None = None
     total_episodes: int | None = None
-    num_envs: int = 1
-    device: str = "auto"
-    ui: UIMode = UIMode.auto
     log_every: int = 1_000
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     stop: StopConfig = field(default_factory=StopConfig)
     video: VideoConfig = field(default_factory=VideoConfig)
-    resume: str | None = None  # a run directory to continue (see the README)
 
 
-def register_schemas(agent_schemas: dict[str, type]) -> None:
-    """Stores the top-level, env and agent schemas in Hydra's ConfigStore (idempotent)."""
-    cs = ConfigStore.instance()
-    cs.store(name="train_schema", node=TrainConfig)
-    cs.store(group="env", name="env_schema", node=EnvConfig)
-    for name, schema in agent_schemas.items():
-        cs.store(group="agent", name=f"{name}_schema", node=schema)
+@dataclass
+class TrainConfig(RunConfig):
+    """Top-level config of `rlkit train`: the run's keys (RunConfig) plus what the front end builds from.
+
+    Attributes:
+        agent: the agent's config (its class's `Config`, chosen by `agent=`).
+        env: the env's config (chosen by `env=`).
+        num_envs: envs stepped together; the agent acts for all of them in one call.
+        device: auto (CUDA when present), cpu or cuda[:N]; tabular agents ignore it.
+        ui: progress display: auto, rich, plain or none.
+        resume: a run directory to continue (see the README).
+    """
+
+    agent: Any = MISSING
+    env: EnvConfig = MISSING
+    num_envs: int = 1
+    device: str = "auto"
+    ui: UIMode = UIMode.auto
+    resume: str | None = None

@@ -9,6 +9,8 @@ import numpy as np
 
 from rlkit.core.types import Agent
 
+EVAL_SEED_OFFSET = 1_000_003  # evaluation episode k starts from seed + this + k; play and eval default to it
+
 
 @dataclass
 class EvalResult:

@@ -82,7 +82,7 @@ class TensorBoardLogger:
 
     def log_video(self, tag: str, frames: np.ndarray, step: int, fps: float) -> None:
         """(T, H, W, 3) uint8 frames as an animated GIF image summary: TensorBoard's Images tab plays it."""
-        from rlkit.frontend.video import gif_bytes
+        from rlkit.core.gif import gif_bytes
 
         _, height, width, channels = frames.shape
         image = self._summary.Image(

@@ -21,33 +21,15 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.core.checkpoint import Checkpointer
+from rlkit.core.config import RunConfig
 from rlkit.core.errors import UserError
-from rlkit.core.evaluation import EvalResult, evaluate
+from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate
 from rlkit.core.loggers import MultiLogger
-from rlkit.frontend.rollout import EVAL_SEED_OFFSET, record_training_video
+from rlkit.core.progress import NullUI, Snapshot
 from rlkit.core.types import Agent, Transition
-from rlkit.frontend.ui import NullUI, Snapshot
 from rlkit.core.vector import SerialVectorEnv
 
 UI_PERIOD_S = 0.1
-
-
-@dataclass
-class Schedule:
-    """When things happen, in env steps (0 disables a periodic event) and the budget."""
-
-    total_steps: int | None
-    total_episodes: int | None
-    log_every: int = 1_000
-    eval_every: int = 2_000
-    eval_episodes: int = 10
-    checkpoint_every: int = 10_000
-    checkpoint_keep: int = 3
-    stop_return_mean: float | None = None
-    stop_window: int = 100
-    video_every: int = 0
-    video_fps: int = 30
-    video_scale: int = 1
 
 
 class DivergedError(UserError):
@@ -72,25 +54,24 @@ class Runner:
         agent: Agent,
         envs: SerialVectorEnv,
         make_eval_env: Callable[[], gym.Env],
-        schedule: Schedule,
+        config: RunConfig,
         logger: MultiLogger,
         run_dir: Path,
-        seed: int = 0,
         ui: NullUI | None = None,
         title: str = "train",
-        make_video_env: Callable[..., gym.Env] | None = None,
+        record_video: Callable[[Agent, int], Any] | None = None,
     ):
-        self.agent, self.envs, self.schedule, self.logger = agent, envs, schedule, logger
-        self.run_dir, self.seed, self.title = Path(run_dir), seed, title
+        self.agent, self.envs, self.config, self.logger = agent, envs, config, logger
+        self.run_dir, self.seed, self.title = Path(run_dir), config.seed, title
         self.ui = ui or NullUI()
         self.counters = Counters()
-        self.recent_returns: deque[float] = deque(maxlen=max(schedule.stop_window, 100))
+        self.recent_returns: deque[float] = deque(maxlen=max(config.stop.window, 100))
         self._make_eval_env = make_eval_env
-        self._make_video_env = make_video_env
+        self._record_video = record_video
         self._eval_env: gym.Env | None = None
         self._last_metrics: dict[str, float] = {}
         self.stopped_early = False
-        self.checkpointer = Checkpointer(self.run_dir / "checkpoints", keep=schedule.checkpoint_keep)
+        self.checkpointer = Checkpointer(self.run_dir / "checkpoints", keep=config.checkpoint.keep)
         self._resume_obs: np.ndarray | None = None
         self._interrupted = False
         self.completed = False  # set once the final evaluation and checkpoint are done
@@ -98,13 +79,13 @@ class Runner:
     # ----- the loop -----------------------------------------------------------------------------------------
     def train(self) -> Counters:
         """Runs until the budget (or the stop condition) is reached, then evaluates and checkpoints."""
-        s, c, n = self.schedule, self.counters, self.envs.num_envs
+        s, c, n = self.config, self.counters, self.envs.num_envs
         obs = self._resume_obs if self._resume_obs is not None else self.envs.reset(seed=self.seed)
         self._t0 = self._t_log = time.perf_counter()
         self._step_log = c.step
-        next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval_every)
-        next_ckpt = self._next(c.step, s.checkpoint_every)
-        next_video = self._next(c.step, s.video_every if self._make_video_env else 0)
+        next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval.every)
+        next_ckpt = self._next(c.step, s.checkpoint.every)
+        next_video = self._next(c.step, s.video.every if self._record_video else 0)
         next_ui = 0.0
         self.ui.start(self.title)
         restore_sigint = self._catch_sigint()
@@ -127,13 +108,13 @@ class Runner:
                     next_log = self._next(c.step, s.log_every)
                 if c.step >= next_eval:
                     self._evaluate()
-                    next_eval = self._next(c.step, s.eval_every)
+                    next_eval = self._next(c.step, s.eval.every)
                 if c.step >= next_video:
-                    self._record_video()
-                    next_video = self._next(c.step, s.video_every)
+                    self._record_video(self.agent, c.step)
+                    next_video = self._next(c.step, s.video.every)
                 if c.step >= next_ckpt:
                     self.save()
-                    next_ckpt = self._next(c.step, s.checkpoint_every)
+                    next_ckpt = self._next(c.step, s.checkpoint.every)
                 now = time.perf_counter()
                 if now >= next_ui:
                     self.ui.update(self.snapshot())
@@ -184,7 +165,7 @@ class Runner:
             )
 
     def _finished(self) -> bool:
-        s, c = self.schedule, self.counters
+        s, c = self.config, self.counters
         if s.total_steps is not None and c.step >= s.total_steps:
             return True
         if s.total_episodes is not None and c.episodes >= s.total_episodes:
@@ -198,13 +179,13 @@ class Runner:
 
     # ----- events -------------------------------------------------------------------------------------------
     def _end_episode(self, ret: float, length: int) -> None:
-        c, s = self.counters, self.schedule
+        c, s = self.counters, self.config.stop
         c.episodes += 1
         self.recent_returns.append(ret)
         self.logger.log({"train/episode_return": ret, "train/episode_length": length}, c.step)
-        if s.stop_return_mean is not None and len(self.recent_returns) >= s.stop_window:
-            window = list(self.recent_returns)[-s.stop_window :]
-            if float(np.mean(window)) >= s.stop_return_mean:
+        if s.return_mean is not None and len(self.recent_returns) >= s.window:
+            window = list(self.recent_returns)[-s.window :]
+            if float(np.mean(window)) >= s.return_mean:
                 self.stopped_early = True  # never undone by a later episode ending in the same step
 
     def _log_periodic(self) -> None:
@@ -222,7 +203,7 @@ class Runner:
             self._eval_env = self._make_eval_env()
         c = self.counters
         seed = self.seed + EVAL_SEED_OFFSET
-        result = evaluate(self.agent, self._eval_env, self.schedule.eval_episodes, seed)
+        result = evaluate(self.agent, self._eval_env, self.config.eval.episodes, seed)
         c.last_eval = result.summary()
         self.logger.log(
             {
@@ -237,14 +218,6 @@ class Runner:
             c.best_eval = result.return_mean
             self.checkpointer.save_best(self.state_dict())
         return result
-
-    def _record_video(self) -> None:
-        """A greedy episode as GIF/MP4 in videos/ and as an animation in TensorBoard (video.every)."""
-        s = self.schedule
-        record_training_video(
-            self.agent, self._make_video_env, self.run_dir, self.counters.step, self.logger,
-            s.video_fps, s.video_scale, seed=self.seed + EVAL_SEED_OFFSET,
-        )  # fmt: skip
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly here: agent, counters, recent returns, the envs' episodes."""
@@ -285,7 +258,7 @@ class Runner:
 
     def snapshot(self) -> Snapshot:
         """The numbers the progress display shows."""
-        s, c = self.schedule, self.counters
+        s, c = self.config, self.counters
         by_steps = s.total_steps is not None
         elapsed = time.perf_counter() - self._t0
         recent = list(self.recent_returns)[-100:]

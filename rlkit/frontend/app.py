@@ -8,25 +8,25 @@ from __future__ import annotations
 import json
 import platform
 import time
+from dataclasses import fields
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlkit.agents import AGENTS, SCHEMAS
 from rlkit.agents.networks import resolve_device
 from rlkit.core.checkpoint import Checkpointer
-from rlkit.core.config import register_schemas
-from rlkit.envs.factory import make_env, make_vector_env
+from rlkit.core.config import RunConfig
 from rlkit.core.errors import UserError
+from rlkit.core.evaluation import EVAL_SEED_OFFSET
 from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
-from rlkit.frontend.rollout import check_video_env
-from rlkit.core.runner import Runner, Schedule
+from rlkit.core.runner import Runner
 from rlkit.core.types import Agent, AgentContext
+from rlkit.envs.factory import make_env, make_vector_env
+from rlkit.frontend.rollout import check_video_env, record_training_video
+from rlkit.frontend.schemas import agent_config
 from rlkit.frontend.ui import make_ui
-
-register_schemas(SCHEMAS)
 
 
 def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:
@@ -60,8 +60,6 @@ def validate(cfg: DictConfig) -> None:
     for key, ok, allowed in checks:
         if not ok:
             raise UserError(f"{key}={OmegaConf.select(cfg, key)} is invalid: it must be {allowed}")
-    if cfg.agent.name not in AGENTS:
-        raise UserError(f"unknown agent '{cfg.agent.name}'; valid agents: {', '.join(sorted(AGENTS))}")
     check_device(cfg.device)
 
 
@@ -87,7 +85,7 @@ def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "
 
 
 def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> Agent:
-    """The agent named by cfg.agent.name, built from its typed config and the env's spaces."""
+    """The agent class that cfg.agent's `_target_` names, built from its typed Config and the env's spaces."""
     ctx = AgentContext(
         observation_space=observation_space,
         action_space=action_space,
@@ -99,8 +97,8 @@ def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> A
         env_id=cfg.env.id,
         total_steps=resolve_budget(cfg)[0],
     )
-    agent_cfg = OmegaConf.to_object(cfg.agent)
-    return AGENTS[cfg.agent.name](agent_cfg, ctx)
+    agent_cls, agent_cfg = agent_config(cfg.agent)
+    return agent_cls(agent_cfg, ctx)
 
 
 def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
@@ -125,23 +123,16 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     if resume_state is not None:  # TensorBoard drops the old file's events logged after the checkpoint
         tensorboard.purge_from(resume_state["runner"]["step"] + 1)
     logger = MultiLogger([tensorboard, JsonlLogger(run_dir / "metrics.jsonl")])
-    schedule = Schedule(
-        total_steps=total_steps,
-        total_episodes=total_episodes,
-        log_every=cfg.log_every,
-        eval_every=cfg.eval.every,
-        eval_episodes=cfg.env.eval_episodes or cfg.eval.episodes,
-        checkpoint_every=cfg.checkpoint.every,
-        checkpoint_keep=cfg.checkpoint.keep,
-        stop_return_mean=cfg.stop.return_mean,
-        stop_window=cfg.stop.window,
-        video_every=cfg.video.every,
-        video_fps=cfg.video.fps,
-        video_scale=cfg.video.scale,
-    )
+    run_cfg = run_config(cfg, total_steps, total_episodes)
 
     def make_video_env(render_mode: str | None = None):
         return make_env(cfg.env, render_mode=render_mode, evaluation=True)
+
+    def record_video(agent: Agent, step: int) -> None:
+        v = run_cfg.video
+        record_training_video(
+            agent, make_video_env, run_dir, step, logger, v.fps, v.scale, cfg.seed + EVAL_SEED_OFFSET
+        )
 
     if cfg.video.every > 0:
         check_video_env(make_video_env)  # a text-only env fails now, not after hours of training
@@ -149,17 +140,27 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         agent,
         envs,
         lambda: make_env(cfg.env, evaluation=True),
-        schedule,
+        run_cfg,
         logger,
         run_dir,
-        seed=cfg.seed,
         ui=make_ui(cfg.ui.value if hasattr(cfg.ui, "value") else str(cfg.ui)),
         title=f"{cfg.agent.name} on {cfg.env.name}",
-        make_video_env=make_video_env if cfg.video.every > 0 else None,
+        record_video=record_video if cfg.video.every > 0 else None,
     )
     if resume_state is not None:
         runner.load_state_dict(resume_state)
     return runner
+
+
+def run_config(cfg: DictConfig, total_steps: int | None, total_episodes: int | None) -> RunConfig:
+    """The runner's typed config: the run's own sections, with the budget and evaluation size resolved."""
+    keys = {f.name for f in fields(RunConfig)}
+    run = RunConfig(
+        **{k: OmegaConf.to_object(v) if OmegaConf.is_config(v) else v for k, v in cfg.items() if k in keys}
+    )
+    run.total_steps, run.total_episodes = total_steps, total_episodes
+    run.eval.episodes = cfg.env.eval_episodes or cfg.eval.episodes
+    return run
 
 
 def truncate_jsonl(path: Path, after_step: int) -> None:

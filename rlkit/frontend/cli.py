@@ -11,8 +11,8 @@ import sys
 import warnings
 from pathlib import Path
 
-from rlkit.frontend.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
 from rlkit.core.errors import UserError, show_warning
+from rlkit.frontend.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",

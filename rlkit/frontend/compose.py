@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.core.errors import UserError
+from rlkit.frontend.schemas import register_run_schemas, store_agent_schema
 
 GROUPS = ("agent", "env", "experiment")
 
@@ -125,18 +126,24 @@ def split_flags(args: list[str]) -> tuple[list[str], list[str]]:
 
 
 def compose_config(overrides: list[str]) -> DictConfig:
-    """The config `rlkit train <overrides>` runs (Hydra's own `hydra.*` settings aside), or a UserError."""
+    """The config `rlkit train <overrides>` runs (Hydra's own `hydra.*` settings aside), or a UserError.
+
+    Composed twice: first without the agent's schema, to learn the chosen agent and its `_target_` class; then
+    with that class's Config stored as the schema (rlkit.frontend.schemas), so keys and types are checked.
+    """
     from hydra import compose, initialize_config_module
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    import rlkit.frontend.app  # noqa: F401  (registers the config schemas)
-
     plain = [
         o for o in split_flags(rewrite_overrides(overrides))[1] if not o.lstrip("+~").startswith("hydra")
     ]
+    register_run_schemas()
     try:
         with initialize_config_module(config_module="rlkit.configs", version_base="1.3"):
+            choices = [o for o in plain if o.lstrip("+~").partition("=")[0].partition("@")[0] in GROUPS]
+            untyped = compose("train", overrides=choices, return_hydra_config=True)
+            store_agent_schema(untyped.hydra.runtime.choices.agent, untyped.agent)
             return compose("train", overrides=plain)
     except (HydraException, OmegaConfBaseException) as err:
         raise UserError(_compose_message(err)) from err

@@ -120,8 +120,8 @@ def choose_render(requested: str, modes: list[str], display: bool) -> tuple[str,
 
 def _setup(opts: dict[str, str], env_overrides: list[str]) -> tuple[Any, Any, str, int, Path]:
     """(cfg, agent, file prefix, default seed, out dir) of a run, or of an env and a random policy."""
-    from rlkit.frontend.compose import compose_config
     from rlkit.envs.factory import make_env
+    from rlkit.frontend.compose import compose_config
 
     if "run" in opts:
         if env_overrides:
@@ -270,8 +270,8 @@ def _play_video(
 
 def eval_command(args: list[str]) -> int:
     """`rlkit eval`: greedy episodes of a run's checkpoint, a table on stdout and eval.json."""
-    from rlkit.envs.factory import make_env
     from rlkit.core.evaluation import evaluate
+    from rlkit.envs.factory import make_env
 
     opts, _ = parse_args("eval", args, EVAL_KEYS)
     if "run" not in opts:

@@ -20,10 +20,10 @@ import numpy as np
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.core.errors import UserError
+from rlkit.core.evaluation import EVAL_SEED_OFFSET  # noqa: F401  (re-exported for play and eval)
 from rlkit.core.types import Agent
 
 CHECKPOINTS = ("latest", "best")
-EVAL_SEED_OFFSET = 1_000_003  # the runner evaluates from seed + this; play and eval default to the same seeds
 MAX_STEPS = 10_000  # a rollout's step cap, for envs without an episode cap (frames are kept in memory)
 
 
@@ -103,9 +103,9 @@ def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:
 
 def load_run(run_dir: Path, checkpoint: str = "latest") -> LoadedRun:
     """The run's config and agent, with the agent state of its `checkpoint` (latest, best or a .pt path)."""
-    from rlkit.frontend.app import build_agent
     from rlkit.core.checkpoint import load_checkpoint
     from rlkit.envs.factory import make_env
+    from rlkit.frontend.app import build_agent
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import sys
 import time
-from dataclasses import dataclass
 
 from rich.console import Console, Group
 from rich.live import Live
@@ -18,50 +17,7 @@ from rich.progress import (
 )
 from rich.text import Text
 
-
-@dataclass
-class Snapshot:
-    """What the runner reports: counters, rates and the latest numbers worth watching."""
-
-    step: int
-    episodes: int
-    total: int  # in `unit`s
-    unit: str  # "steps" or "episodes"
-    sps: float
-    elapsed: float
-    return_mean: float | None = None
-    epsilon: float | None = None
-    eval_mean: float | None = None
-    eval_std: float | None = None
-
-    @property
-    def done_units(self) -> int:
-        """Progress in the budget's unit."""
-        return self.step if self.unit == "steps" else self.episodes
-
-    def stats(self) -> str:
-        """One line of the numbers besides progress."""
-        parts = [f"{self.sps:,.0f} steps/s", f"episodes {self.episodes:,}"]
-        if self.return_mean is not None:
-            parts.append(f"recent return {self.return_mean:.2f}")
-        if self.epsilon is not None:
-            parts.append(f"epsilon {self.epsilon:.3f}")
-        if self.eval_mean is not None:
-            parts.append(f"eval {self.eval_mean:.2f} ± {self.eval_std:.2f}")
-        return " | ".join(parts)
-
-
-class NullUI:
-    """Shows nothing (ui=none)."""
-
-    def start(self, title: str) -> None:
-        """Nothing to start."""
-
-    def update(self, snap: Snapshot) -> None:
-        """Nothing to show."""
-
-    def stop(self, snap: Snapshot | None = None) -> None:
-        """Nothing to stop."""
+from rlkit.core.progress import NullUI, Snapshot
 
 
 class PlainUI(NullUI):
