@@ -41,10 +41,10 @@ def greedy_return(policy: Callable[[np.ndarray], int], episodes: int, seed: int)
 
 def run_rlkit(seed: int, budget: int, every: int, episodes: int, overrides: tuple[str, ...] = ()) -> dict:
     """rlkit DQN with configs/experiment/dqn_cartpole.yaml, the runner's hot loop."""
+    from rlkit.core.types import Transition
+    from rlkit.envs.factory import make_vector_env
     from rlkit.frontend.app import build_agent
     from rlkit.frontend.compose import compose_config
-    from rlkit.envs.factory import make_vector_env
-    from rlkit.core.types import Transition
 
     cfg = compose_config(["+experiment=dqn_cartpole", f"seed={seed}", "device=cpu", *overrides])
     envs = make_vector_env(cfg.env, 1)

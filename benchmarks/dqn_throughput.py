@@ -30,10 +30,10 @@ def rlkit_contestant(
     precision: str, learning_starts: int, vector: str, num_envs: int = 1, device: str = "cpu"
 ) -> Callable[[int], None]:
     """Returns run(steps) that continues one rlkit DQN training on Breakout for `steps` env steps."""
+    from rlkit.core.types import Transition
+    from rlkit.envs.factory import make_vector_env
     from rlkit.frontend.app import build_agent
     from rlkit.frontend.compose import compose_config
-    from rlkit.envs.factory import make_vector_env
-    from rlkit.core.types import Transition
 
     cfg = compose_config(
         [
@@ -97,8 +97,8 @@ def env_only(kind: str, num_envs: int, steps: int) -> float:
         env.reset()
         step = env.step
     else:
-        from rlkit.frontend.compose import compose_config
         from rlkit.envs.factory import make_vector_env
+        from rlkit.frontend.compose import compose_config
 
         cfg = compose_config(["env=Breakout", f"env.kwargs.vector={kind}"])
         env = make_vector_env(cfg.env, num_envs)

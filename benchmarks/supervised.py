@@ -31,9 +31,9 @@ from omegaconf import OmegaConf
 from rlkit.agents.char_rnn import CharRNN, masked_nll
 from rlkit.agents.supervised import SupervisedConfig, masked_cross_entropy, masked_mse
 from rlkit.agents.supervised_models import MODELS
+from rlkit.envs.factory import make_env
 from rlkit.frontend.app import build_runner, resolve_budget
 from rlkit.frontend.compose import compose_config
-from rlkit.envs.factory import make_env
 
 SHAKESPEARE = "/work/shared/data/tinyshakespeare.txt"  # the whole file (about 1.1 MB), read by path
 TASKS = {  # name: (overrides, the book's figure)

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
+from rlkit.core.runner import Runner
 from rlkit.frontend.app import build_runner, train
 from rlkit.frontend.compose import compose_config
-from rlkit.core.runner import Runner
 
 
 def train_in_process(run_dir: Path, *overrides: str) -> dict:

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from rlkit.core.errors import UserError
 from rlkit.frontend.bench import (
     AgentSpec,
     RunResult,
@@ -18,7 +19,6 @@ from rlkit.frontend.bench import (
     parse_list,
     steps_to_threshold,
 )
-from rlkit.core.errors import UserError
 from rlkit.frontend.plots import align_curves, band
 
 

@@ -10,8 +10,8 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rlkit.core.replay.buffers import FrameReplayBuffer, ReplayBuffer, make_replay_buffer, nstep_targets
 from rlkit.core.errors import UserError
+from rlkit.core.replay.buffers import FrameReplayBuffer, ReplayBuffer, make_replay_buffer, nstep_targets
 from rlkit.core.types import Transition
 from rlkit.core.vector import SerialVectorEnv
 

@@ -13,16 +13,22 @@ import pytest
 import yaml
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from rlkit.frontend.app import build_agent
 from rlkit.core.checkpoint import load_checkpoint, save_checkpoint
-from rlkit.frontend.cli import main
-from rlkit.frontend.compose import compose_config
-from rlkit.envs.factory import make_env
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import evaluate
 from rlkit.core.loggers import MultiLogger, TensorBoardLogger
+from rlkit.envs.factory import make_env
+from rlkit.frontend.app import build_agent
+from rlkit.frontend.cli import main
+from rlkit.frontend.compose import compose_config
 from rlkit.frontend.play import choose_render
-from rlkit.frontend.rollout import EVAL_SEED_OFFSET, check_video_env, load_run, play_episode, record_training_video
+from rlkit.frontend.rollout import (
+    EVAL_SEED_OFFSET,
+    check_video_env,
+    load_run,
+    play_episode,
+    record_training_video,
+)
 from rlkit.frontend.terminal import TerminalAnimation, plain_frame, status_line
 
 

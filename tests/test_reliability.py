@@ -16,8 +16,8 @@ import numpy as np
 import pytest
 
 from rlkit.core.checkpoint import MAGIC, Checkpointer, CheckpointError, load_checkpoint, save_checkpoint
-from rlkit.frontend.cli import main
 from rlkit.core.runner import DivergedError
+from rlkit.frontend.cli import main
 
 from .conftest import train_in_process
 

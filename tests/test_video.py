@@ -11,12 +11,20 @@ import pytest
 from PIL import Image, ImageSequence
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
+from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
+from rlkit.envs.factory import make_env
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
-from rlkit.envs.factory import make_env
-from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.frontend.rollout import RandomAgent, headless_pixels, record_episode
-from rlkit.frontend.video import as_frames, even_pad, gif_bytes, gif_frame_ms, upscale, video_stem, write_videos
+from rlkit.frontend.video import (
+    as_frames,
+    even_pad,
+    gif_bytes,
+    gif_frame_ms,
+    upscale,
+    video_stem,
+    write_videos,
+)
 
 
 def gif_frames(data: Path | bytes) -> tuple[int, tuple[int, int], int]:

@@ -13,7 +13,6 @@ from typing import Any
 MISSING: Any = "???"  # OmegaConf's marker of a value that must be given (omegaconf.MISSING)
 
 
-
 class UIMode(Enum):
     """auto: rich when stdout is a terminal, else plain lines; rich; plain; none."""
 

@@ -32,7 +32,9 @@ def locate(target: str) -> Any:
     """The object a `_target_` names ("package.module.Name"), or a UserError saying what is missing."""
     module_name, _, attr = target.rpartition(".")
     if not module_name:
-        raise UserError(f"_target_={target!r} is invalid: give a dotted path such as rlkit.agents.dqn.DQNAgent")
+        raise UserError(
+            f"_target_={target!r} is invalid: give a dotted path such as rlkit.agents.dqn.DQNAgent"
+        )
     try:
         module = importlib.import_module(module_name)
     except ImportError as err:
@@ -46,7 +48,9 @@ def agent_class(node: DictConfig, option: str) -> Any:
     """The class an agent config's `_target_` names; it must carry its config dataclass as `.Config`."""
     target = node.get("_target_") if isinstance(node, DictConfig) else None
     if not target:
-        raise UserError(f"agent '{option}': its YAML names no class; add `_target_: package.module.AgentClass`")
+        raise UserError(
+            f"agent '{option}': its YAML names no class; add `_target_: package.module.AgentClass`"
+        )
     cls = locate(str(target))
     if not hasattr(cls, "Config"):
         raise UserError(f"agent '{option}': {target} has no `Config` (the dataclass of its settings)")

@@ -9,11 +9,11 @@ import pytest
 import torch
 
 from rlkit.agents.char_rnn import CharRNN, CharRNNConfig, masked_nll
-from rlkit.frontend.app import build_runner
-from rlkit.frontend.compose import compose_config
+from rlkit.core.errors import IncompatibleError, UserError
 from rlkit.envs.char_text import generate
 from rlkit.envs.factory import make_env
-from rlkit.core.errors import IncompatibleError, UserError
+from rlkit.frontend.app import build_runner
+from rlkit.frontend.compose import compose_config
 
 from ..conftest import trained_runner
 

@@ -7,9 +7,9 @@ import json
 import torch
 
 from rlkit.agents.supervised_models import LSTMForecaster, ar_linear
-from rlkit.frontend.compose import compose_config
 from rlkit.envs.factory import make_env
 from rlkit.envs.timeseries import forecast_png
+from rlkit.frontend.compose import compose_config
 
 from ..conftest import trained_runner
 

@@ -19,11 +19,11 @@ from rlkit.agents.reinforce import (
     policy_gradient_loss,
     sample_categorical,
 )
-from rlkit.frontend.app import build_runner
 from rlkit.core.checkpoint import load_checkpoint
-from rlkit.frontend.compose import compose_config
 from rlkit.core.errors import IncompatibleError, UserError
 from rlkit.core.types import AgentContext, Transition
+from rlkit.frontend.app import build_runner
+from rlkit.frontend.compose import compose_config
 from tests.conftest import train_in_process, trained_runner
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*CartPole-v0 is out of date:DeprecationWarning")

@@ -12,12 +12,12 @@ import torch
 from PIL import Image
 
 from rlkit.agents.word2vec import Word2VecConfig, log_uniform_probs, sgns_loss
+from rlkit.core.errors import IncompatibleError, UserError
+from rlkit.envs.factory import make_env
+from rlkit.envs.word2vec_report import neighbour_report, project_2d
 from rlkit.frontend.app import build_runner
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
-from rlkit.envs.factory import make_env
-from rlkit.envs.word2vec_report import neighbour_report, project_2d
-from rlkit.core.errors import IncompatibleError, UserError
 
 from ..conftest import trained_runner
 

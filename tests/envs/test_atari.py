@@ -6,11 +6,11 @@ import gymnasium as gym
 import numpy as np
 import pytest
 
-from rlkit.frontend.compose import compose_config
+from rlkit.core.errors import UserError
 from rlkit.envs.atari import ATARI_ID, ale_games, clip_reward, make_atari
 from rlkit.envs.atari_vector import AtariNativeVectorEnv, AtariSerialVectorEnv
 from rlkit.envs.factory import make_env, make_vector_env
-from rlkit.core.errors import UserError
+from rlkit.frontend.compose import compose_config
 from tests.conftest import train_in_process
 
 

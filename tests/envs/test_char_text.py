@@ -10,6 +10,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlkit.envs  # noqa: F401  (registers the ids)
+from rlkit.core.errors import UserError
 from rlkit.envs.char_text import (
     DEFAULT_TEXT,
     UNK,
@@ -22,7 +23,6 @@ from rlkit.envs.char_text import (
     sample_char,
     windows,
 )
-from rlkit.core.errors import UserError
 
 
 class UniformAgent:

@@ -8,8 +8,8 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlkit.envs  # noqa: F401  (registers the ids)
-from rlkit.envs.cifar10 import augment, center_crop, read_cifar_batch, shapes_dataset, standardize
 from rlkit.core.errors import UserError
+from rlkit.envs.cifar10 import augment, center_crop, read_cifar_batch, shapes_dataset, standardize
 
 
 def write_batch(path, labels: list[int]) -> np.ndarray:

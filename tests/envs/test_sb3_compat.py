@@ -9,9 +9,9 @@ import numpy as np
 import pytest
 from stable_baselines3.common.env_checker import check_env
 
+from rlkit.core.errors import UserError
 from rlkit.envs.factory import make_env
 from rlkit.frontend.sb3_envs import env_config, make_sb3_env
-from rlkit.core.errors import UserError
 
 HAS_ATARI = importlib.util.find_spec("rlkit.envs.atari") is not None
 

@@ -11,12 +11,12 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlkit.envs  # noqa: F401  (registers the ids)
+from rlkit.core.errors import UserError
+from rlkit.core.evaluation import MetricsMean, evaluate
 from rlkit.envs.factory import make_env
 from rlkit.envs.mnist import parse_idx, read_idx
 from rlkit.envs.supervised import masked_accuracy, num_batches, pad_batch, rollout_png, save_png
 from rlkit.envs.toy_sequences import toy_sequences
-from rlkit.core.errors import UserError
-from rlkit.core.evaluation import MetricsMean, evaluate
 
 
 def idx_bytes(array: np.ndarray, type_byte: int = 0x08) -> bytes:

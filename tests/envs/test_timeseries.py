@@ -8,6 +8,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlkit.envs  # noqa: F401  (registers the ids)
+from rlkit.core.errors import UserError
 from rlkit.envs.timeseries import (
     forecast,
     forecast_png,
@@ -16,7 +17,6 @@ from rlkit.envs.timeseries import (
     split_starts,
     synthetic_series,
 )
-from rlkit.core.errors import UserError
 
 
 class PersistenceAgent:

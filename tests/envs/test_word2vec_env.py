@@ -11,6 +11,7 @@ import pytest
 from gymnasium.utils.env_checker import check_env
 
 import rlkit.envs  # noqa: F401  (registers the ids)
+from rlkit.core.errors import UserError
 from rlkit.envs.word2vec import CONTEXT, NEIGHBOURS, Word2VecEnv
 from rlkit.envs.word_corpus import (
     SYNONYMS,
@@ -24,7 +25,6 @@ from rlkit.envs.word_corpus import (
     read_words,
     synthetic_corpus,
 )
-from rlkit.core.errors import UserError
 
 WORDS = "one two three four five six seven eight nine ten " * 30
 
