@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rlkit.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
 from rlkit.errors import UserError, show_warning
+from rlkit.rundir import hydra_value, locked_run_dir, resolve_run_dir
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -89,8 +90,14 @@ def _train(overrides: list[str]) -> int:
             result["error"] = err
 
     flags, overrides = split_flags(overrides)  # argparse takes the overrides in one piece, after the flags
-    sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
-    _run()
+    if flags:  # --cfg, --info, --multirun, ...: Hydra prints or sweeps, rlkit's checks do not apply
+        sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
+        _run()
+    else:
+        run_dir = resolve_run_dir(overrides)
+        with locked_run_dir(run_dir):  # before Hydra writes .hydra/, so a refused run leaves it alone
+            sys.argv = ["rlkit", "hydra.job.name=train", *_settled_overrides(overrides, run_dir)]
+            _run()
     if "error" in result:
         raise result["error"]
     if result:
@@ -116,15 +123,17 @@ def _print_summary(s: dict) -> None:
     )
 
 
-def _check_run_dir(overrides: list[str]) -> None:
-    """A chosen hydra.run.dir that holds another run is refused before Hydra overwrites its .hydra/."""
+def _settled_overrides(overrides: list[str], run_dir: Path) -> list[str]:
+    """The overrides Hydra runs with, once `run_dir` is locked: a new run must not write into another run's
+    directory; a resumed run keeps the .hydra/ its first run wrote (Hydra writes none: output_subdir=null)."""
     from rlkit.app import check_new_run_dir
 
-    if any(a.startswith("resume=") for a in overrides):
-        return
-    dirs = [a.partition("=")[2] for a in overrides if a.lstrip("+").startswith("hydra.run.dir=")]
-    if dirs:
-        check_new_run_dir(Path(dirs[-1]).expanduser())
+    resumed = any(a.startswith("resume=") for a in overrides)
+    if not resumed:
+        check_new_run_dir(run_dir)
+    replaced = ("hydra.run.dir=", "hydra.output_subdir=") if resumed else ("hydra.run.dir=",)
+    kept = [a for a in overrides if not a.lstrip("+").startswith(replaced)]
+    return [*kept, f"hydra.run.dir={hydra_value(str(run_dir))}", *(["hydra.output_subdir=null"] * resumed)]
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -153,7 +162,6 @@ def main(argv: list[str] | None = None) -> int:
             print(train_help())
             return 0
         compose_config(rest)  # fails here, in one line, on a bad name, key or type
-        _check_run_dir(rest)
         return _train(rewrite_overrides(rest))
     except UserError as err:
         print(f"rlkit: error: {err}", file=sys.stderr)

@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.errors import UserError
+from rlkit.rundir import hydra_value
 
 GROUPS = ("agent", "env", "experiment")
 
@@ -67,7 +68,8 @@ def resume_overrides(args: list[str]) -> list[str]:
     extra = [a for a in args if a.startswith(RESUME_MAY_CHANGE)]
     replaced = ("resume=", "hydra.run.dir=", *(a.partition("=")[0] + "=" for a in extra))
     original = [str(a) for a in (OmegaConf.load(saved) or []) if not str(a).startswith(replaced)]
-    return [*original, *extra, f"hydra.run.dir={run_dir}", f"resume={run_dir}"]
+    value = hydra_value(str(run_dir))
+    return [*original, *extra, f"hydra.run.dir={value}", f"resume={value}"]
 
 
 PATH_KEYS = ("path", "data_dir")  # env.kwargs that name a file or folder: stored absolute in the run's config

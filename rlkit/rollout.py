@@ -76,7 +76,8 @@ def load_run_config(run_dir: Path) -> DictConfig:
     overrides_path = run_dir / ".hydra" / "overrides.yaml"
     overrides = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) if overrides_path.is_file() else []
     try:
-        cfg = compose_config([str(o) for o in overrides or []])
+        # a resume= there was written by older resumes, which rewrote .hydra/: it is not config
+        cfg = compose_config([str(o) for o in overrides or [] if not str(o).startswith("resume=")])
         OmegaConf.set_struct(cfg, True)
         return OmegaConf.merge(cfg, OmegaConf.load(saved_path))
     except UserError as err:
