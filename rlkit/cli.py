@@ -7,6 +7,7 @@ clear line with the valid choices instead of a stack trace.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
@@ -138,6 +139,7 @@ def _settled_overrides(overrides: list[str], run_dir: Path) -> list[str]:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rlkit` console script."""
+    own_process = argv is None  # the console script, not a caller in its own process (tests, notebooks)
     argv = list(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = show_warning
     command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
@@ -167,6 +169,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"rlkit: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:  # the runner says what it saved; elsewhere nothing was
+        if own_process:  # stopping anyway: a further Ctrl-C must not print a traceback from atexit
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print(f"rlkit: interrupted{'; ' + str(err) if str(err) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `rlkit --help | head`

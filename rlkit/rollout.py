@@ -102,16 +102,25 @@ def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:
     return path
 
 
+def load_run_checkpoint(run_dir: Path, which: str = "latest") -> tuple[dict[str, Any], Path]:
+    """(state, path) of a run's checkpoint; `latest` falls back to the newest good one, as resume does."""
+    from rlkit.checkpoint import Checkpointer, load_checkpoint
+
+    ckpt_dir = run_dir / "checkpoints"
+    if which == "latest" and any(ckpt_dir.glob("*.pt")):
+        return Checkpointer(ckpt_dir).load_latest()
+    path = checkpoint_path(run_dir, which)
+    return load_checkpoint(path), path
+
+
 def load_run(run_dir: Path, checkpoint: str = "latest") -> LoadedRun:
     """The run's config and agent, with the agent state of its `checkpoint` (latest, best or a .pt path)."""
     from rlkit.app import build_agent
-    from rlkit.checkpoint import load_checkpoint
     from rlkit.envs.factory import make_env
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    path = checkpoint_path(run_dir, checkpoint)
-    state = load_checkpoint(path)
+    state, path = load_run_checkpoint(run_dir, checkpoint)
     env = make_env(cfg.env, evaluation=True)
     try:
         agent = build_agent(cfg, env.observation_space, env.action_space)
