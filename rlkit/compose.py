@@ -58,7 +58,10 @@ def resume_overrides(args: list[str]) -> list[str]:
     if not saved.is_file():
         raise UserError(f"resume={run_dir}: not a run directory of `rlkit train` (no .hydra/overrides.yaml)")
     if not any((run_dir / "checkpoints").glob("*.pt")):
-        raise UserError(f"resume={run_dir}: the run holds no checkpoint to continue from")
+        raise UserError(
+            f"resume={run_dir}: the run holds no checkpoint to continue from (it stopped before its first); "
+            "delete it and train again, or train into another directory"
+        )
     others = [a for a in args if not a.startswith(("resume=", *RESUME_MAY_CHANGE))]
     if others:
         raise UserError(

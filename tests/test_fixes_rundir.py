@@ -1,4 +1,4 @@
-"""Issue 12, items 1-3, 5, 6: a run's directory and checkpoints survive resumes, refusals, races and Ctrl-C."""
+"""Issue 12, items 1-3, 5, 6: a run's directory and checkpoints survive resumes, refusals, races, Ctrl-C."""
 
 from __future__ import annotations
 
@@ -57,7 +57,7 @@ def fail_if_training_starts(monkeypatch) -> None:
     monkeypatch.setattr(Runner, "train", train)
 
 
-# ----- item 1: a run's recorded config is written once --------------------------------------------------------
+# ----- item 1: a run's recorded config is written once ------------------------------------------------------
 def test_resume_keeps_the_recorded_config_and_the_run_stays_evaluable(tmp_path, monkeypatch, capsys) -> None:
     run = tmp_path / "run"
     interrupted_run(run, monkeypatch)
@@ -81,7 +81,7 @@ def test_a_run_whose_overrides_an_older_resume_rewrote_can_still_be_evaluated(tm
     assert main(["eval", f"run={run}", "episodes=2"]) == 0
 
 
-# ----- item 2: every spelling of the directory is checked before anything is written --------------------------
+# ----- item 2: every spelling of the directory is checked before anything is written ------------------------
 @pytest.mark.parametrize("spelling", ["'{run}'", '"{run}"', "${{oc.env:RLKIT_TEST_RUN}}", "{rel}"])
 def test_a_refused_run_leaves_the_existing_runs_config_alone(spelling, tmp_path, monkeypatch, capsys) -> None:
     monkeypatch.chdir(tmp_path)
@@ -109,8 +109,8 @@ def test_a_run_dir_with_spaces_and_quotes_is_used_as_given(tmp_path: Path, capsy
     assert "already complete" in capsys.readouterr().err
 
 
-# ----- item 3: one process at a time in a run directory -------------------------------------------------------
-def test_a_second_run_into_a_directory_in_use_is_refused_naming_the_pid(tmp_path, monkeypatch, capsys) -> None:
+# ----- item 3: one process at a time in a run directory -----------------------------------------------------
+def test_a_second_run_into_a_directory_in_use_is_refused_naming_the_pid(tmp_path, monkeypatch, capsys):
     run = tmp_path / "run"
     first = subprocess.Popen([RLKIT, "train", *LONG, "seed=1", f"hydra.run.dir={run}"], cwd=tmp_path)
     try:
@@ -146,7 +146,7 @@ def test_two_resumes_of_one_run_do_not_both_proceed(tmp_path, monkeypatch, capsy
     assert "already holds a run" in capsys.readouterr().err
 
 
-# ----- item 5: damaged and missing checkpoints ----------------------------------------------------------------
+# ----- item 5: damaged and missing checkpoints --------------------------------------------------------------
 def test_resume_over_a_latest_pt_that_is_a_directory_finishes(tmp_path, monkeypatch, capsys) -> None:
     run = tmp_path / "run"
     interrupted_run(run, monkeypatch)
@@ -160,7 +160,8 @@ def test_resume_over_a_latest_pt_that_is_a_directory_finishes(tmp_path, monkeypa
 
 
 def test_a_run_stopped_before_its_first_numbered_checkpoint_resumes_from_best(tmp_path, monkeypatch) -> None:
-    args = ["agent=sarsa", "env=maze_traps", "total_steps=5000", "eval.every=500", "checkpoint.every=0", "ui=none"]
+    args = ["agent=sarsa", "env=maze_traps", "total_steps=5000", "eval.every=500", "checkpoint.every=0"]
+    args.append("ui=none")
     assert main(["train", *args, f"hydra.run.dir={tmp_path / 'ref'}"]) == 0
     run = tmp_path / "run"
     interrupted_run(run, monkeypatch, at_update=1234, args=args)
@@ -170,6 +171,20 @@ def test_a_run_stopped_before_its_first_numbered_checkpoint_resumes_from_best(tm
     assert main(["train", f"resume={run}", "ui=none"]) == 0
     assert json.loads((run / "summary.json").read_text())["steps"] == 5000
     assert (run / "metrics.jsonl").read_text() == (tmp_path / "ref" / "metrics.jsonl").read_text()
+
+
+def test_a_run_stopped_before_any_checkpoint_is_not_sent_to_resume(tmp_path: Path, capsys) -> None:
+    run = tmp_path / "run"
+    assert main(["train", *MAZE, f"hydra.run.dir={run}"]) == 0
+    for path in (run / "checkpoints").iterdir():  # a kill before the first evaluation and checkpoint
+        path.unlink()
+    capsys.readouterr()
+    assert main(["train", *MAZE, f"hydra.run.dir={run}"]) == 2
+    err = capsys.readouterr().err
+    assert "no checkpoint to resume from: delete it, or choose another directory" in err
+    assert "resume=" not in err
+    assert main(["train", f"resume={run}"]) == 2
+    assert "delete it and train again, or train into another directory" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize("command", ["eval", "play"])
@@ -187,7 +202,7 @@ def test_eval_and_play_fall_back_from_a_damaged_latest(command, tmp_path, capsys
         assert json.loads((run / "eval.json").read_text())["checkpoint_step"] == 3000
 
 
-# ----- item 6: Ctrl-C twice --------------------------------------------------------------------------------
+# ----- item 6: Ctrl-C twice ---------------------------------------------------------------------------------
 def test_a_second_ctrl_c_during_a_checkpoint_write_leaves_a_consistent_set(tmp_path, monkeypatch) -> None:
     import rlkit.checkpoint as checkpoint
 
@@ -212,7 +227,8 @@ def test_ctrl_c_while_the_process_exits_prints_no_traceback(tmp_path: Path) -> N
         "import atexit, os, signal, sys, time\n"
         "import rlkit.cli as cli\n"
         "def stopped(overrides):\n"
-        "    raise KeyboardInterrupt('a checkpoint was saved at step 1; continue with: rlkit train resume=x')\n"
+        "    raise KeyboardInterrupt('a checkpoint was saved at step 1; continue with: rlkit train resume=x')"
+        "\n"
         "cli._train = stopped\n"
         "atexit.register(lambda: (os.kill(os.getpid(), signal.SIGINT), time.sleep(0.5)))\n"
         "sys.argv = ['rlkit', 'train', 'ui=none']\n"
