@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import os
 import re
+import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from rlkit.errors import UserError
+from rlkit.errors import RlkitWarning, UserError
 
 try:
     import fcntl
@@ -53,20 +54,24 @@ def hydra_value(text: str) -> str:
 @contextmanager
 def locked_run_dir(run_dir: Path) -> Iterator[None]:
     """Holds an exclusive lock on `run_dir` (created if needed); a UserError names the holder's PID."""
-    run_dir.mkdir(parents=True, exist_ok=True)
-    if fcntl is None:
-        yield
-        return
-    fd = os.open(run_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        run_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(run_dir / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o644)
+    except OSError as err:
+        raise UserError(f"cannot write to run directory {run_dir}: {err.strerror or err}") from None
     try:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except OSError:
+            if fcntl is not None:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
             holder = os.pread(fd, 32, 0).decode("ascii", "replace").strip() or "unknown"
             raise UserError(
                 f"run directory {run_dir} is in use by another rlkit process (PID {holder}); "
                 "wait for it to end, stop it, or choose another directory"
             ) from None
+        except OSError as err:  # a file system without locks (some network mounts)
+            message = f"could not lock {run_dir} ({err.strerror or err}): it is not protected"
+            warnings.warn(message, RlkitWarning, stacklevel=3)
         os.ftruncate(fd, 0)
         os.pwrite(fd, f"{os.getpid()}\n".encode(), 0)
         yield
