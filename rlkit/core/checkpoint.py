@@ -14,8 +14,12 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import signal
 import sys
 import tempfile
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -101,12 +105,14 @@ class Checkpointer:
         return sorted(self.dir.glob("ckpt_*.pt"))
 
     def save(self, state: dict[str, Any], step: int) -> Path:
-        """Writes ckpt_<step>.pt, points latest.pt at it, and drops all but the last `keep` numbered ones."""
+        """Writes ckpt_<step>.pt, points latest.pt at it, and drops all but the last `keep` numbered ones.
+        Ctrl-C waits until all three are done: never a new numbered file with latest.pt on the old one."""
         path = self.dir / f"ckpt_{step:012d}.pt"
-        save_checkpoint(path, state)
-        self._link_latest(path)
-        for old in self.numbered()[: -self.keep]:
-            old.unlink(missing_ok=True)
+        with sigint_deferred():
+            save_checkpoint(path, state)
+            self._link_latest(path)
+            for old in self.numbered()[: -self.keep]:
+                old.unlink(missing_ok=True)
         return path
 
     def save_best(self, state: dict[str, Any]) -> Path:
@@ -116,18 +122,29 @@ class Checkpointer:
         return path
 
     def _link_latest(self, target: Path) -> None:
-        tmp = self.dir / ".latest.pt.tmp"
+        tmp, latest = self.dir / ".latest.pt.tmp", self.dir / "latest.pt"
         tmp.unlink(missing_ok=True)
         try:
-            os.link(target, tmp)  # no copy: same file, atomic rename below
-        except OSError:
-            tmp.write_bytes(target.read_bytes())
-        os.replace(tmp, self.dir / "latest.pt")
-        _fsync_dir(self.dir)
+            if latest.is_dir() and not latest.is_symlink():  # damage: os.replace cannot put a file there
+                aside = latest.with_name(f"latest.pt.broken-{os.getpid()}")
+                latest.rename(aside)
+                print(f"rlkit: warning: {latest} was a directory; moved it to {aside}", file=sys.stderr)
+            try:
+                os.link(target, tmp)  # no copy: same file, atomic rename below
+            except OSError:
+                tmp.write_bytes(target.read_bytes())
+            os.replace(tmp, latest)
+            _fsync_dir(self.dir)
+        except OSError as err:
+            tmp.unlink(missing_ok=True)
+            raise CheckpointError(
+                f"could not point {latest} at {target.name}: {err.strerror or err}; {target} is complete"
+            ) from err
 
     def load_latest(self) -> tuple[dict[str, Any], Path]:
-        """The newest checkpoint that verifies; a damaged one is skipped with a warning on stderr."""
-        candidates = [self.dir / "latest.pt", *reversed(self.numbered())]
+        """The newest checkpoint that verifies; a damaged one is skipped with a warning on stderr. best.pt,
+        a consistent state too, is the last resort (a run stopped before its first numbered checkpoint)."""
+        candidates = [self.dir / "latest.pt", *reversed(self.numbered()), self.dir / "best.pt"]
         problems = []
         for path in candidates:
             if not path.is_file():
@@ -138,6 +155,26 @@ class Checkpointer:
                 problems.append(str(err))
                 print(f"rlkit: warning: {err}; trying an older checkpoint", file=sys.stderr)
                 continue
+            if path.name == "best.pt":
+                print(f"rlkit: warning: no usable numbered checkpoint; using {path}", file=sys.stderr)
             return state, path
         detail = f" ({'; '.join(problems)})" if problems else ""
         raise CheckpointError(f"no usable checkpoint in {self.dir}{detail}")
+
+
+@contextmanager
+def sigint_deferred() -> Iterator[None]:
+    """Runs the block with Ctrl-C held back; one that came meanwhile is delivered when the block ends."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    received: list[int] = []
+    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
+        if received and callable(previous):
+            previous(signal.SIGINT, None)
+        elif received and previous == signal.SIG_DFL:
+            os.kill(os.getpid(), signal.SIGINT)

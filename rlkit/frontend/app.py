@@ -79,8 +79,12 @@ def check_device(device: str) -> None:
 
 def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "") -> None:
     """A new run must not write into another run's directory (its metrics and checkpoints would mix)."""
-    if (run_dir / "metrics.jsonl").exists() or any((run_dir / "checkpoints").glob("*.pt")):
-        advice = advice or f"continue it with resume={run_dir}, or choose another directory"
+    resumable = any((run_dir / "checkpoints").glob("*.pt"))
+    if resumable or (run_dir / "metrics.jsonl").exists():
+        if not advice and resumable:
+            advice = f"continue it with resume={run_dir}, or choose another directory"
+        elif not advice:  # stopped before its first checkpoint: resume would have nothing to start from
+            advice = "it saved no checkpoint to resume from: delete it, or choose another directory"
         raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
 
 

@@ -7,12 +7,14 @@ clear line with the valid choices instead of a stack trace.
 from __future__ import annotations
 
 import os
+import signal
 import sys
 import warnings
 from pathlib import Path
 
 from rlkit.core.errors import UserError, show_warning
 from rlkit.frontend.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
+from rlkit.frontend.rundir import hydra_value, locked_run_dir, resolve_run_dir
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -89,8 +91,14 @@ def _train(overrides: list[str]) -> int:
             result["error"] = err
 
     flags, overrides = split_flags(overrides)  # argparse takes the overrides in one piece, after the flags
-    sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
-    _run()
+    if flags:  # --cfg, --info, --multirun, ...: Hydra prints or sweeps, rlkit's checks do not apply
+        sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
+        _run()
+    else:
+        run_dir = resolve_run_dir(overrides)
+        with locked_run_dir(run_dir):  # before Hydra writes .hydra/, so a refused run leaves it alone
+            sys.argv = ["rlkit", "hydra.job.name=train", *_settled_overrides(overrides, run_dir)]
+            _run()
     if "error" in result:
         raise result["error"]
     if result:
@@ -116,19 +124,22 @@ def _print_summary(s: dict) -> None:
     )
 
 
-def _check_run_dir(overrides: list[str]) -> None:
-    """A chosen hydra.run.dir that holds another run is refused before Hydra overwrites its .hydra/."""
+def _settled_overrides(overrides: list[str], run_dir: Path) -> list[str]:
+    """The overrides Hydra runs with, once `run_dir` is locked: a new run must not write into another run's
+    directory; a resumed run keeps the .hydra/ its first run wrote (Hydra writes none: output_subdir=null)."""
     from rlkit.frontend.app import check_new_run_dir
 
-    if any(a.startswith("resume=") for a in overrides):
-        return
-    dirs = [a.partition("=")[2] for a in overrides if a.lstrip("+").startswith("hydra.run.dir=")]
-    if dirs:
-        check_new_run_dir(Path(dirs[-1]).expanduser())
+    resumed = any(a.startswith("resume=") for a in overrides)
+    if not resumed:
+        check_new_run_dir(run_dir)
+    replaced = ("hydra.run.dir=", "hydra.output_subdir=") if resumed else ("hydra.run.dir=",)
+    kept = [a for a in overrides if not a.lstrip("+").startswith(replaced)]
+    return [*kept, f"hydra.run.dir={hydra_value(str(run_dir))}", *(["hydra.output_subdir=null"] * resumed)]
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `rlkit` console script."""
+    own_process = argv is None  # the console script, not a caller in its own process (tests, notebooks)
     argv = list(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = show_warning
     command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
@@ -153,12 +164,13 @@ def main(argv: list[str] | None = None) -> int:
             print(train_help())
             return 0
         compose_config(rest)  # fails here, in one line, on a bad name, key or type
-        _check_run_dir(rest)
         return _train(rewrite_overrides(rest))
     except UserError as err:
         print(f"rlkit: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:  # the runner says what it saved; elsewhere nothing was
+        if own_process:  # stopping anyway: a further Ctrl-C must not print a traceback from atexit
+            signal.signal(signal.SIGINT, signal.SIG_IGN)
         print(f"rlkit: interrupted{'; ' + str(err) if str(err) else ''}", file=sys.stderr)
         return 130
     except BrokenPipeError:  # e.g. `rlkit --help | head`

@@ -14,6 +14,7 @@ from pathlib import Path
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.core.errors import UserError
+from rlkit.frontend.rundir import hydra_value
 from rlkit.frontend.schemas import register_run_schemas, store_agent_schema
 
 GROUPS = ("agent", "env", "experiment")
@@ -58,7 +59,10 @@ def resume_overrides(args: list[str]) -> list[str]:
     if not saved.is_file():
         raise UserError(f"resume={run_dir}: not a run directory of `rlkit train` (no .hydra/overrides.yaml)")
     if not any((run_dir / "checkpoints").glob("*.pt")):
-        raise UserError(f"resume={run_dir}: the run holds no checkpoint to continue from")
+        raise UserError(
+            f"resume={run_dir}: the run holds no checkpoint to continue from (it stopped before its first); "
+            "delete it and train again, or train into another directory"
+        )
     others = [a for a in args if not a.startswith(("resume=", *RESUME_MAY_CHANGE))]
     if others:
         raise UserError(
@@ -68,7 +72,8 @@ def resume_overrides(args: list[str]) -> list[str]:
     extra = [a for a in args if a.startswith(RESUME_MAY_CHANGE)]
     replaced = ("resume=", "hydra.run.dir=", *(a.partition("=")[0] + "=" for a in extra))
     original = [str(a) for a in (OmegaConf.load(saved) or []) if not str(a).startswith(replaced)]
-    return [*original, *extra, f"hydra.run.dir={run_dir}", f"resume={run_dir}"]
+    value = hydra_value(str(run_dir))
+    return [*original, *extra, f"hydra.run.dir={value}", f"resume={value}"]
 
 
 PATH_KEYS = ("path", "data_dir")  # env.kwargs that name a file or folder: stored absolute in the run's config

@@ -76,7 +76,8 @@ def load_run_config(run_dir: Path) -> DictConfig:
     overrides_path = run_dir / ".hydra" / "overrides.yaml"
     overrides = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) if overrides_path.is_file() else []
     try:
-        cfg = compose_config([str(o) for o in overrides or []])
+        # a resume= there was written by older resumes, which rewrote .hydra/: it is not config
+        cfg = compose_config([str(o) for o in overrides or [] if not str(o).startswith("resume=")])
         OmegaConf.set_struct(cfg, True)
         return OmegaConf.merge(cfg, OmegaConf.load(saved_path))
     except UserError as err:
@@ -101,16 +102,25 @@ def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:
     return path
 
 
+def load_run_checkpoint(run_dir: Path, which: str = "latest") -> tuple[dict[str, Any], Path]:
+    """(state, path) of a run's checkpoint; `latest` falls back to the newest good one, as resume does."""
+    from rlkit.core.checkpoint import Checkpointer, load_checkpoint
+
+    ckpt_dir = run_dir / "checkpoints"
+    if which == "latest" and any(ckpt_dir.glob("*.pt")):
+        return Checkpointer(ckpt_dir).load_latest()
+    path = checkpoint_path(run_dir, which)
+    return load_checkpoint(path), path
+
+
 def load_run(run_dir: Path, checkpoint: str = "latest") -> LoadedRun:
     """The run's config and agent, with the agent state of its `checkpoint` (latest, best or a .pt path)."""
-    from rlkit.core.checkpoint import load_checkpoint
     from rlkit.envs.factory import make_env
     from rlkit.frontend.app import build_agent
 
     run_dir = Path(run_dir)
     cfg = load_run_config(run_dir)
-    path = checkpoint_path(run_dir, checkpoint)
-    state = load_checkpoint(path)
+    state, path = load_run_checkpoint(run_dir, checkpoint)
     env = make_env(cfg.env, evaluation=True)
     try:
         agent = build_agent(cfg, env.observation_space, env.action_space)
