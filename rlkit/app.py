@@ -5,6 +5,7 @@ This module and cli.py are the only places in rlkit's core that know concrete ag
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import time
@@ -19,6 +20,7 @@ from rlkit.agents.networks import resolve_device
 from rlkit.checkpoint import Checkpointer
 from rlkit.config import register_schemas
 from rlkit.envs.factory import make_env, make_vector_env
+from rlkit.diskio import write_text, writing
 from rlkit.errors import UserError
 from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.rollout import check_video_env
@@ -175,8 +177,9 @@ def truncate_jsonl(path: Path, after_step: int) -> None:
         if row.get("step", 0) <= after_step:
             kept.append(line + "\n")
     tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(kept), encoding="utf-8")
-    tmp.replace(path)
+    with writing(tmp):
+        tmp.write_text("".join(kept), encoding="utf-8")
+        tmp.replace(path)
 
 
 def package_versions() -> dict[str, str]:
@@ -196,8 +199,11 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     runner = build_runner(cfg, run_dir)
     try:
         counters = runner.train()
-    finally:
-        runner.close()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report (e.g. a full disk)
+            runner.close()
+        raise
+    runner.close()
     summary = {
         "agent": cfg.agent.name,
         "env": cfg.env.name,
@@ -213,5 +219,6 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "run_dir": str(run_dir),
         "versions": package_versions(),
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    advice = "the run itself is complete (checkpoints, metrics.jsonl)"
+    write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n", advice)
     return summary

@@ -117,14 +117,20 @@ def _print_summary(s: dict) -> None:
 
 
 def _check_run_dir(overrides: list[str]) -> None:
-    """A chosen hydra.run.dir that holds another run is refused before Hydra overwrites its .hydra/."""
+    """The run directory must be writable (not empty, not a file, not read-only), and a chosen one that holds
+    another run is refused, both before Hydra writes its .hydra/ there."""
     from rlkit.app import check_new_run_dir
+    from rlkit.diskio import writable_dir
 
     if any(a.startswith("resume=") for a in overrides):
         return
     dirs = [a.partition("=")[2] for a in overrides if a.lstrip("+").startswith("hydra.run.dir=")]
-    if dirs:
-        check_new_run_dir(Path(dirs[-1]).expanduser())
+    value = dirs[-1].strip().strip("'\"") if dirs else "runs/${now:%Y-%m-%d}"
+    if "${" in value:  # only the part before the first interpolation is known now
+        static = value.partition("${")[0]
+        writable_dir(static if static.endswith("/") else str(Path(static).parent), "hydra.run.dir")
+        return
+    check_new_run_dir(writable_dir(value, "hydra.run.dir"))
 
 
 def main(argv: list[str] | None = None) -> int:

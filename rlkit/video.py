@@ -14,6 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlkit.diskio import writing
 from rlkit.errors import UserError
 
 FORMATS = ("gif", "mp4")
@@ -63,8 +64,10 @@ def gif_bytes(frames: np.ndarray, fps: float) -> bytes:
 
 def write_gif(path: Path, frames: np.ndarray, fps: float) -> Path:
     """Writes the frames as an animated GIF."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gif_bytes(frames, fps))
+    data = gif_bytes(frames, fps)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     return path
 
 
@@ -80,8 +83,14 @@ def write_mp4(path: Path, frames: np.ndarray, fps: float) -> Path:
     """Writes the frames as an H.264 MP4 (yuv420p, plays everywhere); odd sizes get a padded row/column."""
     import imageio.v2 as imageio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     frames = even_pad(frames)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_mp4_frames(imageio, path, frames, fps)
+    return path
+
+
+def _write_mp4_frames(imageio, path: Path, frames: np.ndarray, fps: float) -> None:
     writer = imageio.get_writer(
         path,
         format="FFMPEG",
@@ -97,7 +106,6 @@ def write_mp4(path: Path, frames: np.ndarray, fps: float) -> Path:
             writer.append_data(frame)
     finally:
         writer.close()
-    return path
 
 
 def video_stem(prefix: str, episode: int, ret: float) -> str:
