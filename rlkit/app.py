@@ -19,8 +19,8 @@ from rlkit.agents import AGENTS, SCHEMAS
 from rlkit.agents.networks import resolve_device
 from rlkit.checkpoint import Checkpointer
 from rlkit.config import register_schemas
-from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.diskio import write_text, writing
+from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.errors import UserError
 from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.rollout import check_video_env

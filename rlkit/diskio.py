@@ -39,7 +39,7 @@ def write_text(path: Path, text: str, advice: str = "") -> None:
 def writable_dir(path: Path | str, key: str) -> Path:
     """Creates the folder `path` (and its parents) and checks a file can be written in it.
 
-    A failure (read-only, a file in the way, a name too long, ...) is a UserError naming the `key` it came from.
+    A failure (read-only, a file in the way, a name too long, ...) is a UserError naming its `key`.
     """
     if not str(path).strip():
         raise UserError(f"{key}= is empty: give a folder, e.g. {key}=runs/mine")
@@ -49,7 +49,8 @@ def writable_dir(path: Path | str, key: str) -> Path:
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
-        raise UserError(f"{key}={path}: cannot write there ({err.strerror or err}); choose another folder") from None
+        reason = err.strerror or err
+        raise UserError(f"{key}={path}: cannot write there ({reason}); choose another folder") from None
     return path
 
 

@@ -42,9 +42,8 @@ def test_a_write_failing_mid_run_stops_with_one_line_and_the_run_resumes(tmp_pat
         json.loads(line)
     assert (run / "checkpoints" / "latest.pt").is_file()
 
-    resumed = subprocess.run(
-        [sys.executable, "-m", "rlkit.cli", "train", f"resume={run}", "ui=none"], capture_output=True, text=True
-    )
+    resume = [sys.executable, "-m", "rlkit.cli", "train", f"resume={run}", "ui=none"]
+    resumed = subprocess.run(resume, capture_output=True, text=True)
     assert resumed.returncode == 0, resumed.stderr
     assert json.loads((run / "summary.json").read_text())["steps"] == 20000
 
