@@ -59,7 +59,6 @@ def test_metrics_writer_fails_cleanly_and_closes_quietly() -> None:
     jsonl.close()  # no second error
 
 
-
 @needs_dev_full
 def test_summary_video_and_plot_writers_fail_with_one_line() -> None:
     from rlkit.diskio import write_text
