@@ -47,6 +47,7 @@ def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:
 def validate(cfg: DictConfig) -> None:
     """Range checks of the run-level keys (types were checked at compose time)."""
     checks = [
+        ("seed", cfg.seed >= 0, ">= 0"),
         ("num_envs", cfg.num_envs >= 1, ">= 1"),
         ("log_every", cfg.log_every >= 0, ">= 0 (0: only at the end)"),
         ("eval.every", cfg.eval.every >= 0, ">= 0 (0: only the final evaluation)"),
