@@ -111,7 +111,8 @@ def rewrite_overrides(args: list[str]) -> list[str]:
             if bare.rpartition(".")[2] in PATH_KEYS and value not in ("null", ""):
                 value = str(Path(value).expanduser().absolute())  # so play and resume find it from anywhere
             out.append(f"++{bare}={value}")
-        elif key.startswith("+") and bare != "experiment" and not bare.startswith("hydra."):  # `+` adds no key: unknown ones fail
+        elif key.startswith("+") and bare != "experiment" and not bare.startswith("hydra."):
+            # `+` adds keys only at the extension points: an unknown key fails like one without it
             out.append(f"{bare}={_integral(value)}")
         else:
             out.append(f"{key}={_integral(value)}" if not key.startswith(("~", "hydra.")) else arg)
@@ -191,7 +192,8 @@ def unknown_key_error(key: str, cfg: DictConfig) -> UserError:
     parent = key.rpartition(".")[0]
     node = OmegaConf.select(cfg, parent) if parent else cfg
     siblings = sorted(str(k) for k in node) if OmegaConf.is_dict(node) else []
-    close = close_matches(key, [f"{parent}.{k}" if parent else k for k in siblings]) or close_matches(key, known)
+    beside = [f"{parent}.{k}" if parent else k for k in siblings]
+    close = close_matches(key, beside) or close_matches(key, known)
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     where = f" in {parent}" if parent else ""
     extend = f" (`+` adds keys only under {', '.join(p + '*' for p in EXTENSION_POINTS)})"
