@@ -128,9 +128,10 @@ def _check_run_dir(overrides: list[str]) -> None:
     value = dirs[-1].strip().strip("'\"") if dirs else "runs/${now:%Y-%m-%d}"
     if "${" in value:  # only the part before the first interpolation is known now
         static = value.partition("${")[0]
-        writable_dir(static if static.endswith("/") else str(Path(static).parent), "hydra.run.dir")
+        known = static if static.endswith("/") else str(Path(static).parent)
+        writable_dir(known, "hydra.run.dir", keep=False)
         return
-    check_new_run_dir(writable_dir(value, "hydra.run.dir"))
+    check_new_run_dir(writable_dir(value, "hydra.run.dir", keep=False))
 
 
 def main(argv: list[str] | None = None) -> int:

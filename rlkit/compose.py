@@ -215,6 +215,8 @@ def check_syntax(args: list[str]) -> None:
             raise UserError(f"unknown option '{flag}': options are key=value, e.g. agent=dqn")
     parser = OverridesParser.create()
     for arg in overrides:
+        if arg.startswith("="):  # rewrite_overrides says what is missing
+            continue
         if "=" not in arg and not arg.startswith("~"):
             raise UserError(f"'{arg}' is not an option: options are key=value, e.g. agent=dqn")
         try:

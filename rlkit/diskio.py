@@ -36,21 +36,33 @@ def write_text(path: Path, text: str, advice: str = "") -> None:
         path.write_text(text, encoding="utf-8")
 
 
-def writable_dir(path: Path | str, key: str) -> Path:
-    """Creates the folder `path` (and its parents) and checks a file can be written in it.
+def writable_dir(path: Path | str, key: str, keep: bool = True) -> Path:
+    """Creates the folder `path` (and its parents) and checks a file can be written in it; with `keep`
+    false, the folders it created are removed again (the check only).
 
     A failure (read-only, a file in the way, a name too long, ...) is a UserError naming its `key`.
     """
     if not str(path).strip():
         raise UserError(f"{key}= is empty: give a folder, e.g. {key}=runs/mine")
     path = Path(path).expanduser()
+    created: list[Path] = []
     try:
-        path.mkdir(parents=True, exist_ok=True)
+        for folder in [*reversed(path.parents), path]:
+            if folder.exists() and not folder.is_dir():
+                raise UserError(f"{key}={path}: {folder} is a file, not a folder; choose another folder")
+            if not folder.is_dir():
+                folder.mkdir()
+                created.append(folder)
         with tempfile.TemporaryFile(dir=path):
             pass
     except OSError as err:
+        keep = False
         reason = err.strerror or err
         raise UserError(f"{key}={path}: cannot write there ({reason}); choose another folder") from None
+    finally:
+        for folder in reversed(created if not keep else []):
+            with contextlib.suppress(OSError):
+                folder.rmdir()
     return path
 
 
