@@ -91,3 +91,16 @@ def test_eval_and_bench_out_that_cannot_be_written_get_one_line(capsys, tmp_path
     )
     assert "out=" in err and "choose another folder" in err
     assert json.loads((run / "summary.json").read_text())["steps"] == 200
+
+
+def test_atari_envs_print_no_ale_banner() -> None:  # item 17: `rlkit eval` on Atari printed it
+    import subprocess
+    import sys
+
+    code = (
+        "from rlkit.compose import compose_config; from rlkit.envs.factory import make_env; "
+        "make_env(compose_config(['env=Pong', 'agent=dqn']).env, evaluation=True).reset(seed=0)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr
+    assert "A.L.E" not in out.stdout + out.stderr
