@@ -23,6 +23,7 @@ from rlkit.envs.history import HistoryObservation
 
 ATARI_ID = "rlkit/Atari-v0"
 gym.register_envs(ale_py)
+ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)  # no "A.L.E: ..." banner on every env made
 
 
 @functools.cache

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import difflib
+import importlib
+import inspect
 from collections.abc import Callable
 from typing import Any
 
@@ -43,6 +45,7 @@ def make_env(env_cfg: Any, render_mode: str | None = None, evaluation: bool = Fa
         if env_cfg.max_episode_steps < 1:
             raise UserError(f"env.max_episode_steps={env_cfg.max_episode_steps} is invalid: it must be >= 1")
         kwargs["max_episode_steps"] = int(env_cfg.max_episode_steps)
+    check_kwarg_types(env_cfg.id, kwargs)
     if render_mode is not None:
         kwargs["render_mode"] = render_mode
     try:
@@ -57,6 +60,49 @@ def make_env(env_cfg: Any, render_mode: str | None = None, evaluation: bool = Fa
         ) from err
     except gym.error.Error as err:
         raise UserError(f"env '{env_cfg.id}' could not be made: {err}") from err
+
+
+TYPES = {"bool": bool, "int": int, "float": float}
+EXPECTED = {bool: "a bool (true or false)", int: "an integer", float: "a number"}
+
+
+def check_kwarg_types(env_id: str, kwargs: dict[str, Any]) -> None:
+    """Constructor arguments whose type the constructor states (a bool, int or float annotation or default)
+    must have it: `is_slippery=maybe` is refused instead of reaching the env as a truthy string."""
+    params = _constructor_params(env_id)
+    for name, value in kwargs.items():
+        expected = _expected_type(params[name]) if name in params else None
+        if expected is None or value is None:
+            continue
+        numeric = isinstance(value, (int, float)) and not isinstance(value, bool)
+        if (expected is bool and not isinstance(value, bool)) or (expected is not bool and not numeric):
+            raise UserError(
+                f"env.kwargs.{name}={value!r} is invalid for env '{env_id}': it must be {EXPECTED[expected]}"
+            )
+
+
+def _constructor_params(env_id: str) -> dict[str, inspect.Parameter]:
+    """The parameters of the env's entry point (empty when it cannot be inspected)."""
+    entry = gym.spec(env_id).entry_point
+    try:
+        if isinstance(entry, str):
+            module, _, attr = entry.partition(":")
+            entry = getattr(importlib.import_module(module), attr)
+        return dict(inspect.signature(entry).parameters)
+    except (ImportError, AttributeError, TypeError, ValueError):
+        return {}
+
+
+def _expected_type(param: inspect.Parameter) -> type | None:
+    """bool, int or float from the parameter's annotation (`bool`, `bool | None`, ...) or its default."""
+    annotation = param.annotation
+    if isinstance(annotation, str):
+        parts = [p.strip() for p in annotation.split("|") if p.strip() != "None"]
+        annotation = TYPES.get(parts[0]) if len(parts) == 1 else None
+    if annotation in (bool, int, float):
+        return annotation
+    default = param.default
+    return type(default) if type(default) in (bool, int, float) else None
 
 
 def _plain(value: Any) -> Any:

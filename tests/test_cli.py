@@ -54,7 +54,7 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
             ["train", "agent.alpha=abc"],
             "Value 'abc' of type 'str' could not be converted to Float; full_key: agent.alpha",
         ),
-        (["train", "agent.alpah=0.1"], "Key 'alpah' not in 'TabularConfig'"),
+        (["train", "agent.alpah=0.1"], "unknown key 'agent.alpah'. Did you mean 'agent.alpha'"),
         (["train", "ui=fancy"], "ui"),
         (["train", "agent.alpha=1.5"], "agent.alpha=1.5 is invalid: it must be in (0, 1]"),
         (["train", "num_envs=0"], "num_envs=0 is invalid: it must be >= 1"),

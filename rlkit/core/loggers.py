@@ -18,14 +18,20 @@ from pathlib import Path
 import google_crc32c
 import numpy as np
 
+from rlkit.core.diskio import AppendFile
 from rlkit.core.types import Logger
+
+
+def resume_advice(run_dir: Path) -> str:
+    """What to do after a failed write of a run file (a full disk)."""
+    return f"training stopped and the last checkpoint is kept: free space, then rlkit train resume={run_dir}"
 
 
 class JsonlLogger:
     """Appends one JSON object per call: {"step": N, "tag": value, ...}, flushed at each periodic log."""
 
     def __init__(self, path: Path):
-        self._file = open(path, "a", encoding="utf-8")  # noqa: SIM115 (kept open for the run)
+        self._file = AppendFile(path, resume_advice(Path(path).parent))
 
         self._keys: dict[str, str] = {}  # tag -> its JSON string, encoded once
 
@@ -40,7 +46,7 @@ class JsonlLogger:
             value = float(value)
             fields.append(f"{keys[tag]}: {value!r}" if math.isfinite(value) else f'{keys[tag]}: "{value}"')
         if len(fields) > 1:
-            self._file.write(", ".join(fields) + "}\n")
+            self._file.write((", ".join(fields) + "}\n").encode())
 
     def flush(self) -> None:
         """Pushes buffered lines to disk."""
@@ -67,7 +73,7 @@ class TensorBoardLogger:
         self._event, self._summary = Event, Summary
         name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.rlkit"
         self.path = Path(log_dir) / name
-        self._file = open(self.path, "ab")  # noqa: SIM115 (kept open for the run)
+        self._file = AppendFile(self.path, resume_advice(Path(log_dir)))
         self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
 
     def log(self, metrics: dict[str, float], step: int) -> None:

@@ -5,6 +5,7 @@ This module and cli.py are the only places in rlkit's core that know concrete ag
 
 from __future__ import annotations
 
+import contextlib
 import json
 import platform
 import time
@@ -18,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 from rlkit.agents.networks import resolve_device
 from rlkit.core.checkpoint import Checkpointer
 from rlkit.core.config import RunConfig
+from rlkit.core.diskio import write_text, writing
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import EVAL_SEED_OFFSET
 from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
@@ -45,6 +47,7 @@ def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:
 def validate(cfg: DictConfig) -> None:
     """Range checks of the run-level keys (types were checked at compose time)."""
     checks = [
+        ("seed", cfg.seed >= 0, ">= 0"),
         ("num_envs", cfg.num_envs >= 1, ">= 1"),
         ("log_every", cfg.log_every >= 0, ">= 0 (0: only at the end)"),
         ("eval.every", cfg.eval.every >= 0, ">= 0 (0: only the final evaluation)"),
@@ -180,8 +183,9 @@ def truncate_jsonl(path: Path, after_step: int) -> None:
         if row.get("step", 0) <= after_step:
             kept.append(line + "\n")
     tmp = path.with_suffix(".jsonl.tmp")
-    tmp.write_text("".join(kept), encoding="utf-8")
-    tmp.replace(path)
+    with writing(tmp):
+        tmp.write_text("".join(kept), encoding="utf-8")
+        tmp.replace(path)
 
 
 def package_versions() -> dict[str, str]:
@@ -201,8 +205,11 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     runner = build_runner(cfg, run_dir)
     try:
         counters = runner.train()
-    finally:
-        runner.close()
+    except BaseException:
+        with contextlib.suppress(Exception):  # the first error is the one to report (e.g. a full disk)
+            runner.close()
+        raise
+    runner.close()
     summary = {
         "agent": cfg.agent.name,
         "env": cfg.env.name,
@@ -218,5 +225,6 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "run_dir": str(run_dir),
         "versions": package_versions(),
     }
-    (run_dir / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
+    advice = "the run itself is complete (checkpoints, metrics.jsonl)"
+    write_text(run_dir / "summary.json", json.dumps(summary, indent=2) + "\n", advice)
     return summary

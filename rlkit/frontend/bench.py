@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from rlkit.core.diskio import writable_dir, write_text
 from rlkit.core.errors import UserError
 
 BENCH_KEYS = {
@@ -249,13 +250,12 @@ def main(argv: list[str]) -> int:
 
     for spec in agents:  # a mistake in any agent's config fails now, not after the others have trained
         compose_config(["ui=none", *common, *spec.overrides, f"seed={seeds[0]}"])
-    out = out or default_out(common)
+    out = writable_dir(out or default_out(common), "out")
     from rlkit.frontend.app import check_new_run_dir
 
     for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
         for spec in agents:
             check_new_run_dir(out / f"{spec.label}_seed{seed}", "out", "choose another out= or delete it")
-    out.mkdir(parents=True, exist_ok=True)
     results: list[RunResult] = []
     t0 = time.perf_counter()
     for seed in seeds:
@@ -274,7 +274,7 @@ def main(argv: list[str]) -> int:
         threshold,
     )
     command = "rlkit bench " + " ".join(argv)
-    (out / "table.md").write_text(f"`{command}`\n\n{table}\n", encoding="utf-8")
+    write_text(out / "table.md", f"`{command}`\n\n{table}\n")
     record = {
         "command": command,
         "date": datetime.now().isoformat(timespec="seconds"),
@@ -286,7 +286,7 @@ def main(argv: list[str]) -> int:
         "runs": [r.__dict__ for r in results],
         "total_time_s": round(time.perf_counter() - t0, 2),
     }
-    (out / "results.json").write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_text(out / "results.json", json.dumps(record, indent=2) + "\n")
     print(table)
     print(f"\nBench directory: {out}  (table.md, results.json, curves.png)", flush=True)
     return 0

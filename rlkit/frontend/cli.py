@@ -12,6 +12,7 @@ import sys
 import warnings
 from pathlib import Path
 
+from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
 from rlkit.frontend.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
 from rlkit.frontend.rundir import hydra_value, locked_run_dir, resolve_run_dir
@@ -95,7 +96,11 @@ def _train(overrides: list[str]) -> int:
         sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
         _run()
     else:
-        run_dir = resolve_run_dir(overrides)
+        if any(
+            a.lstrip("+").startswith("hydra.run.dir=") and not a.partition("=")[2].strip() for a in overrides
+        ):
+            raise UserError("hydra.run.dir= is empty: give a folder, e.g. hydra.run.dir=runs/mine")
+        run_dir = writable_dir(resolve_run_dir(overrides), "hydra.run.dir")  # not a file, not read-only, ...
         with locked_run_dir(run_dir):  # before Hydra writes .hydra/, so a refused run leaves it alone
             sys.argv = ["rlkit", "hydra.job.name=train", *_settled_overrides(overrides, run_dir)]
             _run()

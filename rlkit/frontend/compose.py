@@ -8,8 +8,10 @@ Tests and benchmarks use `compose_config` to get exactly the config that `rlkit 
 from __future__ import annotations
 
 import difflib
+import re
 from importlib.resources import files
 from pathlib import Path
+from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
@@ -34,11 +36,19 @@ def group_options(group: str) -> dict[str, str]:
 def _choice_error(group: str, value: str, also: list[str] | None = None) -> UserError:
     """Unknown option: the valid ones, and the closest name (among `also` too, e.g. Gymnasium ids)."""
     options = sorted(group_options(group))
-    close = difflib.get_close_matches(value, options + (also or []), n=3, cutoff=0.6)
+    close = close_matches(value, options + (also or []))
     hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
     tail = ", any Atari game (e.g. Breakout, Pong), or any registered Gymnasium id (e.g. FrozenLake-v1)"
     tail = tail if also else ""
     return UserError(f"unknown {group} '{value}'.{hint} Valid {group}s: {', '.join(options)}{tail}")
+
+
+def close_matches(value: str, choices: list[str], n: int = 3) -> list[str]:
+    """The choices closest to `value`, ignoring case (agent=DQN -> dqn, env=cartpole-v1 -> CartPole-v1)."""
+    lowered: dict[str, str] = {}
+    for choice in choices:
+        lowered.setdefault(choice.lower(), choice)
+    return [lowered[c] for c in difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.6)]
 
 
 RESUME_MAY_CHANGE = ("ui=", "hydra.")
@@ -77,6 +87,8 @@ def resume_overrides(args: list[str]) -> list[str]:
 
 
 PATH_KEYS = ("path", "data_dir")  # env.kwargs that name a file or folder: stored absolute in the run's config
+EXTENSION_POINTS = ("env.kwargs.", "env.eval_kwargs.", "agent.hyperparams.")  # keys that may be added
+E_NOTATION = re.compile(r"[+-]?\d+(\.\d*)?[eE]\+?\d+")
 
 
 def rewrite_overrides(args: list[str]) -> list[str]:
@@ -101,13 +113,23 @@ def rewrite_overrides(args: list[str]) -> list[str]:
             if value not in registered_ids():
                 raise _choice_error("env", value, also=registered_ids() + sorted(_atari_games()))
             out += ["env=gym", f"env.id={value}", f"env.name={value.replace('/', '_')}"]
-        elif key.startswith(("env.kwargs.", "env.eval_kwargs.", "agent.hyperparams.")):
-            if key.rpartition(".")[2] in PATH_KEYS and value not in ("null", ""):
+        elif bare.startswith(EXTENSION_POINTS):
+            if bare.rpartition(".")[2] in PATH_KEYS and value not in ("null", ""):
                 value = str(Path(value).expanduser().absolute())  # so play and resume find it from anywhere
-            out.append(f"++{key}={value}")
+            out.append(f"++{bare}={value}")
+        elif key.startswith("+") and bare != "experiment" and not bare.startswith("hydra."):
+            # `+` adds keys only at the extension points: an unknown key fails like one without it
+            out.append(f"{bare}={_integral(value)}")
         else:
-            out.append(arg)
+            out.append(f"{key}={_integral(value)}" if not key.startswith(("~", "hydra.")) else arg)
     return out
+
+
+def _integral(value: str) -> str:
+    """`1e5` as `100000`, so an integer key takes it; other values unchanged."""
+    if E_NOTATION.fullmatch(value) and float(value).is_integer() and abs(float(value)) < 2**53:
+        return str(int(float(value)))
+    return value
 
 
 def _atari_games() -> dict[str, str]:
@@ -131,7 +153,18 @@ def split_flags(args: list[str]) -> tuple[list[str], list[str]]:
 
 
 def compose_config(overrides: list[str]) -> DictConfig:
-    """The config `rlkit train <overrides>` runs (Hydra's own `hydra.*` settings aside), or a UserError.
+    """The config `rlkit train <overrides>` runs (Hydra's own `hydra.*` settings aside), or a UserError."""
+    check_syntax(overrides)
+    plain = [
+        o for o in split_flags(rewrite_overrides(overrides))[1] if not o.lstrip("+~").startswith("hydra")
+    ]
+    cfg = _compose(plain)
+    check_raw_atari(cfg)
+    return cfg
+
+
+def _compose(plain: list[str]) -> DictConfig:
+    """Hydra's compose with every interpolation resolved once (so ${oc.env:NOPE} fails here, in one line).
 
     Composed twice: first without the agent's schema, to learn the chosen agent and its `_target_` class; then
     with that class's Config stored as the schema (rlkit.frontend.schemas), so keys and types are checked.
@@ -140,18 +173,87 @@ def compose_config(overrides: list[str]) -> DictConfig:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    plain = [
-        o for o in split_flags(rewrite_overrides(overrides))[1] if not o.lstrip("+~").startswith("hydra")
-    ]
     register_run_schemas()
     try:
         with initialize_config_module(config_module="rlkit.configs", version_base="1.3"):
             choices = [o for o in plain if o.lstrip("+~").partition("=")[0].partition("@")[0] in GROUPS]
             untyped = compose("train", overrides=choices, return_hydra_config=True)
             store_agent_schema(untyped.hydra.runtime.choices.agent, untyped.agent)
-            return compose("train", overrides=plain)
+            cfg = compose("train", overrides=plain)
+        OmegaConf.to_container(cfg, resolve=True)
+        return cfg
     except (HydraException, OmegaConfBaseException) as err:
-        raise UserError(_compose_message(err)) from err
+        found = re.search(r"Could not override '([^']+)'", _compose_message(err))
+        if found is None:
+            raise UserError(_compose_message(err)) from err
+        key = found.group(1)
+        raise unknown_key_error(key, _compose([o for o in plain if o.partition("=")[0] != key])) from None
+
+
+def unknown_key_error(key: str, cfg: DictConfig) -> UserError:
+    """An unknown key: the closest known ones and the valid keys beside it."""
+    known = []
+
+    def walk(node: Any, prefix: str) -> None:
+        for name in node:
+            known.append(prefix + str(name))
+            if OmegaConf.is_dict(node._get_node(name)):
+                walk(node[name], f"{prefix}{name}.")
+
+    walk(cfg, "")
+    parent = key.rpartition(".")[0]
+    node = OmegaConf.select(cfg, parent) if parent else cfg
+    siblings = sorted(str(k) for k in node) if OmegaConf.is_dict(node) else []
+    beside = [f"{parent}.{k}" if parent else k for k in siblings]
+    close = close_matches(key, beside) or close_matches(key, known)
+    hint = f" Did you mean {' or '.join(repr(c) for c in close)}?" if close else ""
+    where = f" in {parent}" if parent else ""
+    extend = f" (`+` adds keys only under {', '.join(p + '*' for p in EXTENSION_POINTS)})"
+    return UserError(f"unknown key '{key}'.{hint} Valid keys{where}: {', '.join(siblings)}{extend}")
+
+
+KNOWN_FLAGS = (*HYDRA_FLAGS_WITH_VALUE, "--resolve", "--multirun", "-m", "--run", "-r", "--hydra-help")
+KNOWN_FLAGS += ("--version", "--shell-completion", "-sc")
+
+
+def check_syntax(args: list[str]) -> None:
+    """Every argument is key=value (or one of Hydra's flags) that Hydra's grammar parses, else one line."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.errors import OverrideParseException
+
+    flags, overrides = split_flags(args)
+    for flag in flags:
+        if flag.startswith("-") and flag.partition("=")[0] not in KNOWN_FLAGS:
+            raise UserError(f"unknown option '{flag}': options are key=value, e.g. agent=dqn")
+    parser = OverridesParser.create()
+    for arg in overrides:
+        if arg.startswith(("=", "resume=")):  # rewrite_overrides says what is missing; resume= is rlkit's own
+            continue
+        if "=" not in arg and not arg.startswith("~"):
+            raise UserError(f"'{arg}' is not an option: options are key=value, e.g. agent=dqn")
+        try:
+            parser.parse_overrides([arg])
+        except OverrideParseException as err:
+            reason = str(err).splitlines()[-2 if "\n" in str(err) else 0].strip()
+            if not arg.isascii():
+                reason = "quote a value with non-ASCII characters, e.g. 'hydra.run.dir=\"runs/é\"'"
+            raise UserError(f"cannot parse '{arg}': {reason}") from None
+
+
+PIXEL_AGENTS = ("dqn", "reinforce")  # agents whose CNN expects the Atari preset's stacked 84x84 frames
+
+
+def check_raw_atari(cfg: DictConfig) -> None:
+    """A pixel agent on a raw `ALE/<Game>-v5` id (210x160 RGB, no preprocessing) is pointed to env=<Game>."""
+    env_id, kwargs = str(cfg.env.id), cfg.env.kwargs or {}
+    if not env_id.startswith("ALE/") or "-ram" in env_id or kwargs.get("obs_type") == "ram":
+        return
+    if cfg.agent.name in PIXEL_AGENTS:
+        game = env_id[len("ALE/") :].rsplit("-v", 1)[0]
+        raise UserError(
+            f"env={env_id} gives raw 210x160 RGB frames, which agent '{cfg.agent.name}' cannot learn from; "
+            f"use env={game} (the Atari preset: no-op starts, frame skip 4, 84x84 grey, 4 stacked frames)"
+        )
 
 
 def _compose_message(err: BaseException) -> str:

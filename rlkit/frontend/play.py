@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from rlkit.core.diskio import write_text, writing
 from rlkit.core.errors import UserError
 from rlkit.frontend.rollout import (
     EVAL_SEED_OFFSET,
@@ -191,8 +192,9 @@ def _write_rollout_files(agent: Any, cfg: Any, out_dir: Path, prefix: str) -> No
 
     env = make_env(cfg.env, evaluation=True)
     try:
-        for path in env.unwrapped.rollout_files(agent, out_dir, prefix):
-            print(f"Wrote {path}", flush=True)
+        with writing(out_dir):
+            for path in env.unwrapped.rollout_files(agent, out_dir, prefix):
+                print(f"Wrote {path}", flush=True)
     finally:
         env.close()
 
@@ -296,8 +298,7 @@ def eval_command(args: list[str]) -> int:
         "seed": seed,
         **result.as_dict(),
     }
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(record, indent=2) + "\n", encoding="utf-8")
+    write_text(out, json.dumps(record, indent=2) + "\n", "choose another out=")
     print(eval_table(record), file=sys.stdout, flush=True)
     print(f"Wrote {out}", flush=True)
     return 0

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 
 import numpy as np
+
+from rlkit.core.diskio import writing
 
 Curve = tuple[list[int], list[float]]  # (env steps, eval return means) of one run
 
@@ -56,7 +59,12 @@ def plot_learning_curves(
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
     fig.tight_layout()
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
+    buf = io.BytesIO()  # rendered in memory: matplotlib can swallow a failed write to a file
+    try:
+        fig.savefig(buf, format="png")
+    finally:
+        plt.close(fig)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(buf.getvalue())
     return path

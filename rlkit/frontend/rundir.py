@@ -31,7 +31,9 @@ def resolve_run_dir(overrides: list[str]) -> Path:
     from hydra.errors import HydraException
     from omegaconf.errors import OmegaConfBaseException
 
-    import rlkit.frontend.app  # noqa: F401  (registers the config schemas)
+    from rlkit.frontend.schemas import register_run_schemas
+
+    register_run_schemas()  # the agent's schema was stored by compose_config, which rlkit train runs first
 
     try:
         with initialize_config_module(config_module="rlkit.configs", version_base="1.3"):

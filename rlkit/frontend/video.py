@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.core.gif import gif_bytes, gif_frame_ms  # noqa: F401  (part of this module's API)
 
@@ -40,8 +41,10 @@ def as_frames(frames: Sequence[np.ndarray] | np.ndarray, scale: int = 1) -> np.n
 
 def write_gif(path: Path, frames: np.ndarray, fps: float) -> Path:
     """Writes the frames as an animated GIF."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(gif_bytes(frames, fps))
+    data = gif_bytes(frames, fps)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(data)
     return path
 
 
@@ -57,8 +60,14 @@ def write_mp4(path: Path, frames: np.ndarray, fps: float) -> Path:
     """Writes the frames as an H.264 MP4 (yuv420p, plays everywhere); odd sizes get a padded row/column."""
     import imageio.v2 as imageio
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     frames = even_pad(frames)
+    with writing(path):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        _write_mp4_frames(imageio, path, frames, fps)
+    return path
+
+
+def _write_mp4_frames(imageio, path: Path, frames: np.ndarray, fps: float) -> None:
     writer = imageio.get_writer(
         path,
         format="FFMPEG",
@@ -74,7 +83,6 @@ def write_mp4(path: Path, frames: np.ndarray, fps: float) -> Path:
             writer.append_data(frame)
     finally:
         writer.close()
-    return path
 
 
 def video_stem(prefix: str, episode: int, ret: float) -> str:
