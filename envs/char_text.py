@@ -22,6 +22,7 @@ from gymnasium import spaces
 
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 from rlkit.errors import UserError
+from rlkit.headline import Headline
 
 DEFAULT_TEXT = Path(__file__).parent / "data" / "tinyshakespeare_excerpt.txt"
 UNK = "<unk>"
@@ -109,6 +110,7 @@ class CharTextEnv(SupervisedEnv):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
     reward_key = "accuracy"
+    headline = Headline("bits per char", "bpc", higher_is_better=False)
 
     def __init__(
         self,

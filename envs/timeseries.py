@@ -23,6 +23,7 @@ from gymnasium import spaces
 
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 from rlkit.errors import UserError
+from rlkit.headline import Headline
 
 SERIES = ("sine_trend", "sines", "multivariate")
 
@@ -98,6 +99,7 @@ class TimeSeriesEnv(SupervisedEnv):
 
     metadata = {"render_modes": [], "render_fps": 1}
     reward_key = "neg_mse"
+    headline = Headline("MSE", "mse", higher_is_better=False, decimals=4)
 
     def __init__(
         self,

@@ -48,6 +48,7 @@ from rlkit.envs.word_corpus import (
     synthetic_corpus,
 )
 from rlkit.errors import UserError
+from rlkit.headline import Headline
 
 CONTEXT, NEIGHBOURS = 0, 1
 CORPORA = ("synthetic", "pydoc")
@@ -174,6 +175,9 @@ class Word2VecEnv(gym.Env):
         self.map_words, self.map_method = map_words, map_method
         self.train_ids = train
         self.synonym_pairs = self._synonym_ids() if self.corpus == "synthetic" else []
+        # reported first: recall of the planted synonyms when there are some, else held-out context accuracy
+        recall = Headline("synonym recall@1", "synonym_recall_at_1")
+        self.headline = recall if self.synonym_pairs else Headline("accuracy", "accuracy")
         self.probe_ids = self._probe_ids()
         high = np.tile(np.array([v - 1, 1], dtype=np.int64), (batch_size, 1))
         self.observation_space = spaces.Box(np.zeros_like(high), high, (batch_size, 2), np.int64)

@@ -20,6 +20,7 @@ from rlkit.checkpoint import Checkpointer
 from rlkit.config import register_schemas
 from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.errors import UserError
+from rlkit.headline import headline_of
 from rlkit.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.rollout import check_video_env
 from rlkit.runner import Runner, Schedule
@@ -156,6 +157,7 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         ui=make_ui(cfg.ui.value if hasattr(cfg.ui, "value") else str(cfg.ui)),
         title=f"{cfg.agent.name} on {cfg.env.name}",
         make_video_env=make_video_env if cfg.video.every > 0 else None,
+        headline=headline_of(envs),
     )
     if resume_state is not None:
         runner.load_state_dict(resume_state)
@@ -198,7 +200,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         counters = runner.train()
     finally:
         runner.close()
+    final_eval = runner.final_eval.summary()
     summary = {
+        "headline": runner.headline.record(final_eval),  # the task's own number first (rlkit.headline)
         "agent": cfg.agent.name,
         "env": cfg.env.name,
         "env_id": cfg.env.id,
@@ -208,7 +212,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "stopped_early": runner.stopped_early,
         "resumed": bool(cfg.resume),
         "wall_time_s": round(time.perf_counter() - t0, 3),
-        "final_eval": runner.final_eval.summary(),
+        "final_eval": final_eval,
         "best_eval_return": counters.best_eval,
         "run_dir": str(run_dir),
         "versions": package_versions(),

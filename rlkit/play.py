@@ -44,7 +44,7 @@ PLAY_KEYS = {
 EVAL_KEYS = {
     "run": "a run directory (required)",
     "checkpoint": "latest (default), best, or a path to a .pt file",
-    "episodes": "greedy episodes (default: the run's eval.episodes)",
+    "episodes": "greedy episodes (default: as many as the run evaluated, env.eval_episodes or eval.episodes)",
     "seed": "episode k starts from reset(seed=seed+k) (default: the seeds the run's own evaluations used)",
     "out": "where to write the JSON (default <run dir>/eval.json)",
 }
@@ -272,6 +272,7 @@ def eval_command(args: list[str]) -> int:
     """`rlkit eval`: greedy episodes of a run's checkpoint, a table on stdout and eval.json."""
     from rlkit.envs.factory import make_env
     from rlkit.evaluation import evaluate
+    from rlkit.headline import headline_of
 
     opts, _ = parse_args("eval", args, EVAL_KEYS)
     if "run" not in opts:
@@ -279,15 +280,17 @@ def eval_command(args: list[str]) -> int:
     which = opts.get("checkpoint", "latest")
     loaded = load_run(Path(opts["run"]), which)
     cfg = loaded.cfg
-    episodes = _number(opts, "episodes", int, cfg.eval.episodes, 1)
+    episodes = _number(opts, "episodes", int, cfg.env.eval_episodes or cfg.eval.episodes, 1)
     seed = _number(opts, "seed", int, cfg.seed + EVAL_SEED_OFFSET)
     env = make_env(cfg.env, evaluation=True)
     try:
         result = evaluate(loaded.agent, env, episodes, seed)
+        headline = headline_of(env)
     finally:
         env.close()
     out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
     record = {
+        "headline": headline.record(result.summary()),
         "run_dir": str(loaded.run_dir),
         "checkpoint": str(loaded.checkpoint),
         "checkpoint_step": loaded.step,
@@ -304,14 +307,24 @@ def eval_command(args: list[str]) -> int:
 
 
 def eval_table(record: dict[str, Any]) -> str:
-    """The evaluation as a small fixed-width table."""
+    """The evaluation as a small fixed-width table: returns for RL, the task's headline metric first else."""
+    from rlkit.headline import RETURN, Headline, task_metrics
+
     step = record["checkpoint_step"]
     at = f", trained {step:,} steps" if step is not None else ""
-    last = record["seed"] + record["episodes"] - 1
+    n, last = record["episodes"], record["seed"] + record["episodes"] - 1
+    headline = Headline.from_record(record.get("headline"))
+    task = headline.key != RETURN.key
+    what = f"{n} pass{'es' * (n != 1)} over the evaluation split" if task else f"{n} greedy episodes"
     head = (
         f"{record['agent']} on {record['env']} ({Path(record['checkpoint']).name}{at}): "
-        f"{record['episodes']} greedy episodes, seeds {record['seed']}..{last}"
+        f"{what}, seeds {record['seed']}..{last}"
     )
+    if task:
+        rows = [(headline.name, record.get(headline.key, float("nan")))]
+        rows += list(task_metrics(record.get("metrics", {}), headline).items())
+        width = max(len(name) for name, _ in rows)
+        return "\n".join([head, *[f"  {name:<{width}} {value:>10.4f}" for name, value in rows]])
     rows = [
         ("return mean", record["return_mean"]),
         ("return std", record["return_std"]),

@@ -23,6 +23,7 @@ import numpy as np
 from rlkit.checkpoint import Checkpointer
 from rlkit.errors import UserError
 from rlkit.evaluation import EvalResult, evaluate
+from rlkit.headline import RETURN, Headline, RecentMetric
 from rlkit.loggers import MultiLogger
 from rlkit.rollout import EVAL_SEED_OFFSET, record_training_video
 from rlkit.types import Agent, Transition
@@ -79,6 +80,7 @@ class Runner:
         ui: NullUI | None = None,
         title: str = "train",
         make_video_env: Callable[..., gym.Env] | None = None,
+        headline: Headline = RETURN,
     ):
         self.agent, self.envs, self.schedule, self.logger = agent, envs, schedule, logger
         self.run_dir, self.seed, self.title = Path(run_dir), seed, title
@@ -94,6 +96,9 @@ class Runner:
         self._resume_obs: np.ndarray | None = None
         self._interrupted = False
         self.completed = False  # set once the final evaluation and checkpoint are done
+        self.headline = headline  # the number the display leads with (the env's, rlkit.headline)
+        self._track_metric = headline != RETURN  # a task metric from info["metrics"], not returns
+        self._recent_metric = RecentMetric(headline.key)
 
     # ----- the loop -----------------------------------------------------------------------------------------
     def train(self) -> Counters:
@@ -119,6 +124,8 @@ class Runner:
                 if metrics:
                     self._last_metrics = metrics
                 c.step += n
+                if self._track_metric:
+                    self._recent_metric.add(out.info)
                 for _, ep_return, ep_length in out.finished:
                     self._end_episode(ep_return, ep_length)
                 obs = out.obs
@@ -207,6 +214,13 @@ class Runner:
             if float(np.mean(window)) >= s.stop_return_mean:
                 self.stopped_early = True  # never undone by a later episode ending in the same step
 
+    def _recent_headline(self) -> float | None:
+        """The recent training value of the headline: the last 100 returns for RL, else the task's metric."""
+        if self._track_metric:
+            return self._recent_metric.mean()
+        recent = list(self.recent_returns)[-100:]
+        return float(np.mean(recent)) if recent else None
+
     def _log_periodic(self) -> None:
         c = self.counters
         self._check_finite(self._last_metrics, c.step)
@@ -288,7 +302,7 @@ class Runner:
         s, c = self.schedule, self.counters
         by_steps = s.total_steps is not None
         elapsed = time.perf_counter() - self._t0
-        recent = list(self.recent_returns)[-100:]
+        h, rl = self.headline, not self._track_metric
         return Snapshot(
             step=c.step,
             episodes=c.episodes,
@@ -296,10 +310,12 @@ class Runner:
             unit="steps" if by_steps else "episodes",
             sps=c.step / max(elapsed, 1e-9),
             elapsed=elapsed,
-            return_mean=float(np.mean(recent)) if recent else None,
+            return_mean=self._recent_headline(),
             epsilon=self._last_metrics.get("epsilon"),
-            eval_mean=c.last_eval.get("return_mean"),
-            eval_std=c.last_eval.get("return_std"),
+            eval_mean=c.last_eval.get(h.key),
+            eval_std=c.last_eval.get("return_std") if rl else None,
+            metric=h.name,
+            decimals=h.decimals,
         )
 
     def close(self) -> None:
