@@ -25,6 +25,7 @@ from rlkit.rollout import (
     record_episode,
     render_modes,
 )
+from rlkit.sample import SAMPLE_KEYS, play_sample
 
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
 PLAY_KEYS = {
@@ -40,6 +41,7 @@ PLAY_KEYS = {
     "scale": "integer upscaling of GIF/MP4 frames (default 1)",
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
     "max_steps": f"step cap per episode, for envs without one (default {MAX_STEPS})",
+    **SAMPLE_KEYS,
 }
 EVAL_KEYS = {
     "run": "a run directory (required)",
@@ -60,6 +62,7 @@ def command_help(command: str) -> str:
             "rlkit play run=runs/2026-11-25/08-29-01_q_learning_maze          # the maze, in the terminal",
             "rlkit play run=<run dir> checkpoint=best episodes=3 render=gif scale=2",
             "rlkit play env=CartPole-v1 episodes=2                           # a random policy, as GIF+MP4",
+            'rlkit play run=<char_rnn run> temperature=0.8 length=1000 prime="ROMEO:"  # generated text',
         ],
         "eval": ["rlkit eval run=<run dir> episodes=100 seed=0"],
     }[command]
@@ -154,7 +157,11 @@ def play_command(args: list[str]) -> int:
     probe = make_env(cfg.env, evaluation=True)
     modes, env_fps = render_modes(probe), probe.metadata.get("render_fps") or 30
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
+    seed = _number(opts, "seed", int, default_seed)
+    sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
     probe.close()
+    if sampled:
+        return 0
     kind, formats, note = choose_render(opts.get("render", "auto"), modes, has_display())
     if note:
         print(f"rlkit play: {note}", flush=True)
@@ -163,7 +170,7 @@ def play_command(args: list[str]) -> int:
     plan = Plan(
         title=f"{policy} on {cfg.env.name}",
         episodes=episodes,
-        seed=_number(opts, "seed", int, default_seed),
+        seed=seed,
         max_steps=_number(opts, "max_steps", int, MAX_STEPS, 1),
     )
     if kind == "text":
