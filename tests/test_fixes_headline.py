@@ -11,7 +11,7 @@ import pytest
 from rlkit.cli import main
 from rlkit.compose import compose_config
 from rlkit.envs.factory import make_env
-from rlkit.headline import RETURN, Headline, headline_of, headline_line
+from rlkit.headline import RETURN, Headline, headline_line, headline_of
 from rlkit.ui import Snapshot
 
 
@@ -116,6 +116,7 @@ def test_display_and_words() -> None:
                     eval_mean=2.42, metric="bits per char", decimals=3)  # fmt: skip
     assert "recent bits per char 2.500" in snap.stats() and "eval bits per char 2.420" in snap.stats()
     mse = Headline("MSE", "mse", higher_is_better=False, decimals=4)
-    assert headline_line({"mse": 0.5, "neg_mse": -0.5, "return_mean": 1.0}, mse) == "MSE 0.5000 (neg_mse -0.5)"
+    summary = {"mse": 0.5, "neg_mse": -0.5, "return_mean": 1.0}
+    assert headline_line(summary, mse) == "MSE 0.5000 (neg_mse -0.5)"
     assert Headline.from_record(mse.record({"mse": 0.5})) == mse
     assert Headline.from_record(None) == RETURN
