@@ -112,6 +112,8 @@ def _final_eval_line(s: dict) -> str:
 
 
 def _print_summary(s: dict) -> None:
+    from rlkit.commands import command
+
     run_dir = Path(s["run_dir"])
     if run_dir.is_relative_to(Path.cwd()):
         run_dir = run_dir.relative_to(Path.cwd())
@@ -121,7 +123,7 @@ def _print_summary(s: dict) -> None:
         f"in {s['wall_time_s']:.1f} s\n"
         f"{_final_eval_line(s)}\n"
         f"Run directory: {run_dir}\n"
-        f"TensorBoard:   tensorboard --logdir {run_dir}",
+        f"TensorBoard:   {command('tensorboard')} --logdir {run_dir}",
         flush=True,
     )
 

@@ -21,6 +21,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.checkpoint import Checkpointer
+from rlkit.commands import command
 from rlkit.errors import UserError
 from rlkit.evaluation import EvalResult, evaluate
 from rlkit.headline import RETURN, Headline, RecentMetric
@@ -148,7 +149,7 @@ class Runner:
                 if self._interrupted:  # Ctrl-C: stop between two steps, where the state is consistent
                     self.logger.flush()
                     self.save()
-                    resume = f"rlkit train resume={self.run_dir}"
+                    resume = f"{command('rlkit')} train resume={self.run_dir}"
                     raise KeyboardInterrupt(
                         f"a checkpoint was saved at step {c.step:,}; continue with: {resume}"
                     )

@@ -17,6 +17,7 @@ import pytest
 
 from rlkit.checkpoint import MAGIC, Checkpointer, CheckpointError, load_checkpoint, save_checkpoint
 from rlkit.cli import main
+from rlkit.commands import command
 from rlkit.runner import DivergedError
 
 from .conftest import train_in_process
@@ -77,8 +78,8 @@ def test_ctrl_c_then_resume_in_process_is_exact(tmp_path: Path, monkeypatch, cap
     assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     err = capsys.readouterr().err
     assert (
-        f"rlkit: interrupted; a checkpoint was saved at step 1,234; continue with: rlkit train resume={run}"
-        in err
+        "rlkit: interrupted; a checkpoint was saved at step 1,234; "
+        f"continue with: {command('rlkit')} train resume={run}" in err
     )
     monkeypatch.setattr(TabularAgent, "update", original)
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["runner"]["step"] == 1234
