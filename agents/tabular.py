@@ -206,7 +206,7 @@ def _discrete_n(ctx: AgentContext, space: gym.Space, what: str) -> int:
             f"agent '{ctx.agent_name}' is tabular and needs Discrete observation and action spaces, but env "
             f"'{ctx.env_name}' has observation space {describe_space(ctx.observation_space)} and action "
             f"space {describe_space(ctx.action_space)} (its {what} space is not Discrete). Use a tabular "
-            "agent on envs such as maze, FrozenLake-v1, CliffWalking-v1 or Taxi-v3, or a deep agent for this "
+            "agent on envs such as maze, FrozenLake-v1, CliffWalking-v1 or Taxi-v4, or a deep agent for this "
             "env."
         )
     return int(space.n)

@@ -21,6 +21,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.errors import UserError
+from rlkit.core.headline import Headline
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 
 DEFAULT_TEXT = Path(__file__).parent / "data" / "tinyshakespeare_excerpt.txt"
@@ -109,6 +110,7 @@ class CharTextEnv(SupervisedEnv):
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
     reward_key = "accuracy"
+    headline = Headline("bits per char", "bpc", higher_is_better=False)
 
     def __init__(
         self,
@@ -150,6 +152,10 @@ class CharTextEnv(SupervisedEnv):
         """Bits per char, perplexity and next-char accuracy of the log-probabilities in `pred`."""
         return char_scores(pred, target, mask)
 
+    def sample_text(self, agent: Any, length: int, temperature: float, prime: str, seed: int) -> str:
+        """`rlkit play`'s hook for text tasks: `generate` (prime, then `length` sampled characters)."""
+        return generate(agent, self, length=length, temperature=temperature, prime=prime, seed=seed)
+
     def render(self) -> str | None:
         """The last generated text, else the last scored window and the model's most likely next chars."""
         if self.render_mode != "ansi":
@@ -165,7 +171,8 @@ class CharTextEnv(SupervisedEnv):
 def generate(
     agent: Any, env: Any, length: int = 500, temperature: float = 1.0, prime: str = "\n", seed: int = 0
 ) -> str:
-    """`prime` followed by `length` characters sampled one at a time from the agent's greedy predictions.
+    """`prime` (as given) followed by `length` characters sampled one at a time from the agent's greedy
+    predictions (the book's sample.py; characters of `prime` outside the vocabulary reach the model as <unk>).
 
     The model sees the last `num_steps` characters (placed at the start of the window: the model is causal,
     so the padding after them changes nothing) and the next character is drawn from its distribution at the
@@ -173,16 +180,17 @@ def generate(
     """
     base = env.unwrapped
     if not prime:
-        raise UserError("generate needs a non-empty prime text")
+        raise UserError("prime= is empty: give the text the sample starts from, e.g. prime=ROMEO:")
     rng = np.random.default_rng(seed)
     ids = list(encode(prime, base.vocab))
+    start = len(ids)
     obs = np.zeros(base.observation_space.shape, dtype=np.int64)
     for _ in range(length):
         context = ids[-base.num_steps :]
         obs[0, : len(context)] = context
         logp = agent.act(obs[None], explore=False)[0][0, len(context) - 1]
         ids.append(sample_char(logp, temperature, rng))
-    base.generated = decode(ids, base.vocab)
+    base.generated = prime + decode(ids[start:], base.vocab)
     return base.generated
 
 

@@ -18,11 +18,12 @@ Conventions: images are uint8 (batch, channels, H, W) in [0, 255] (networks scal
 (batch, time, features + 1) whose last feature is 1 on valid steps and 0 on padding.
 
 To add a task: subclass `SupervisedEnv` (or `ClassificationEnv` for labels), load the split's arrays in
-``__init__`` and pass them to ``super().__init__``; override `score` for another metric and `draw` for a
-picture of what the model does; register a Gymnasium id in envs/__init__.py and add configs/env/<task>.yaml
-with ``eval_kwargs: {split: test}``. Data-file errors raise rlkit.core.errors.UserError naming the path and what
-was expected. Rendering ("rgb_array") draws the last scored batch; `save_png` writes a frame and
-`rollout_png` plays a trained agent on the first test batch and saves the picture.
+``__init__`` and pass them to ``super().__init__``; override `score` for another metric (and `headline`,
+the number reported first: rlkit.core.headline) and `draw` for a picture of what the model does; register a
+Gymnasium id in envs/__init__.py and add configs/env/<task>.yaml with ``eval_kwargs: {split: test}``.
+Data-file errors raise rlkit.core.errors.UserError naming the path and what was expected. Rendering
+("rgb_array") draws the last scored batch; `save_png` writes a frame and `rollout_png` plays a trained agent
+on the first test batch and saves the picture.
 """
 
 from __future__ import annotations
@@ -35,6 +36,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.errors import UserError
+from rlkit.core.headline import Headline
 
 SPLITS = ("train", "test")
 
@@ -143,6 +145,7 @@ class SupervisedEnv(gym.Env):
 
     # ----- what subclasses change --------------------------------------------------------------------------
     reward_key = "accuracy"
+    headline = Headline("accuracy", "accuracy")  # what runs of this task report first (rlkit.core.headline)
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """Metrics of one minibatch's predictions (the reward is metrics[reward_key])."""

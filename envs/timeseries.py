@@ -22,6 +22,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.errors import UserError
+from rlkit.core.headline import Headline
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 
 SERIES = ("sine_trend", "sines", "multivariate")
@@ -98,6 +99,7 @@ class TimeSeriesEnv(SupervisedEnv):
 
     metadata = {"render_modes": [], "render_fps": 1}
     reward_key = "neg_mse"
+    headline = Headline("MSE", "mse", higher_is_better=False, decimals=4)
 
     def __init__(
         self,

@@ -34,6 +34,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.errors import UserError
+from rlkit.core.headline import Headline
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive, pad_batch
 from rlkit.envs.word2vec_report import MAP_METHODS, embedding_map_png, neighbour_report
 from rlkit.envs.word_corpus import (
@@ -174,6 +175,9 @@ class Word2VecEnv(gym.Env):
         self.map_words, self.map_method = map_words, map_method
         self.train_ids = train
         self.synonym_pairs = self._synonym_ids() if self.corpus == "synthetic" else []
+        # reported first: recall of the planted synonyms when there are some, else held-out context accuracy
+        recall = Headline("synonym recall@1", "synonym_recall_at_1")
+        self.headline = recall if self.synonym_pairs else Headline("accuracy", "accuracy")
         self.probe_ids = self._probe_ids()
         high = np.tile(np.array([v - 1, 1], dtype=np.int64), (batch_size, 1))
         self.observation_space = spaces.Box(np.zeros_like(high), high, (batch_size, 2), np.int64)

@@ -16,6 +16,7 @@ import numpy as np
 import pytest
 
 from rlkit.core.checkpoint import MAGIC, Checkpointer, CheckpointError, load_checkpoint, save_checkpoint
+from rlkit.core.commands import command
 from rlkit.core.runner import DivergedError
 from rlkit.frontend.cli import main
 
@@ -77,8 +78,8 @@ def test_ctrl_c_then_resume_in_process_is_exact(tmp_path: Path, monkeypatch, cap
     assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     err = capsys.readouterr().err
     assert (
-        f"rlkit: interrupted; a checkpoint was saved at step 1,234; continue with: rlkit train resume={run}"
-        in err
+        "rlkit: interrupted; a checkpoint was saved at step 1,234; "
+        f"continue with: {command('rlkit')} train resume={run}" in err
     )
     monkeypatch.setattr(TabularAgent, "update", original)
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["runner"]["step"] == 1234

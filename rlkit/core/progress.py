@@ -21,7 +21,9 @@ class Snapshot:
     return_mean: float | None = None
     epsilon: float | None = None
     eval_mean: float | None = None
-    eval_std: float | None = None
+    eval_std: float | None = None  # None: no spread shown (a supervised task's one pass over its test split)
+    metric: str = "return"  # the task's headline (rlkit.core.headline): return_mean/eval_mean hold its values
+    decimals: int = 2
 
     @property
     def done_units(self) -> int:
@@ -31,12 +33,15 @@ class Snapshot:
     def stats(self) -> str:
         """One line of the numbers besides progress."""
         parts = [f"{self.sps:,.0f} steps/s", f"episodes {self.episodes:,}"]
+        d = self.decimals
         if self.return_mean is not None:
-            parts.append(f"recent return {self.return_mean:.2f}")
+            parts.append(f"recent {self.metric} {self.return_mean:.{d}f}")
         if self.epsilon is not None:
             parts.append(f"epsilon {self.epsilon:.3f}")
-        if self.eval_mean is not None:
-            parts.append(f"eval {self.eval_mean:.2f} ± {self.eval_std:.2f}")
+        if self.eval_mean is not None and self.eval_std is not None:
+            parts.append(f"eval {self.eval_mean:.{d}f} ± {self.eval_std:.{d}f}")
+        elif self.eval_mean is not None:
+            parts.append(f"eval {self.metric} {self.eval_mean:.{d}f}")
         return " | ".join(parts)
 
 

@@ -21,9 +21,11 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.core.checkpoint import Checkpointer
+from rlkit.core.commands import command
 from rlkit.core.config import RunConfig
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate
+from rlkit.core.headline import RETURN, Headline, RecentMetric
 from rlkit.core.loggers import MultiLogger
 from rlkit.core.progress import NullUI, Snapshot
 from rlkit.core.types import Agent, Transition
@@ -60,6 +62,7 @@ class Runner:
         ui: NullUI | None = None,
         title: str = "train",
         record_video: Callable[[Agent, int], Any] | None = None,
+        headline: Headline = RETURN,
     ):
         self.agent, self.envs, self.config, self.logger = agent, envs, config, logger
         self.run_dir, self.seed, self.title = Path(run_dir), config.seed, title
@@ -75,6 +78,9 @@ class Runner:
         self._resume_obs: np.ndarray | None = None
         self._interrupted = False
         self.completed = False  # set once the final evaluation and checkpoint are done
+        self.headline = headline  # the number the display leads with (the env's, rlkit.core.headline)
+        self._track_metric = headline != RETURN  # a task metric from info["metrics"], not returns
+        self._recent_metric = RecentMetric(headline.key)
 
     # ----- the loop -----------------------------------------------------------------------------------------
     def train(self) -> Counters:
@@ -100,6 +106,8 @@ class Runner:
                 if metrics:
                     self._last_metrics = metrics
                 c.step += n
+                if self._track_metric:
+                    self._recent_metric.add(out.info)
                 for _, ep_return, ep_length in out.finished:
                     self._end_episode(ep_return, ep_length)
                 obs = out.obs
@@ -122,7 +130,7 @@ class Runner:
                 if self._interrupted:  # Ctrl-C: stop between two steps, where the state is consistent
                     self.logger.flush()
                     self.save()
-                    resume = f"rlkit train resume={self.run_dir}"
+                    resume = f"{command('rlkit')} train resume={self.run_dir}"
                     raise KeyboardInterrupt(
                         f"a checkpoint was saved at step {c.step:,}; continue with: {resume}"
                     )
@@ -187,6 +195,13 @@ class Runner:
             window = list(self.recent_returns)[-s.window :]
             if float(np.mean(window)) >= s.return_mean:
                 self.stopped_early = True  # never undone by a later episode ending in the same step
+
+    def _recent_headline(self) -> float | None:
+        """The recent training value of the headline: the last 100 returns for RL, else the task's metric."""
+        if self._track_metric:
+            return self._recent_metric.mean()
+        recent = list(self.recent_returns)[-100:]
+        return float(np.mean(recent)) if recent else None
 
     def _log_periodic(self) -> None:
         c = self.counters
@@ -261,7 +276,7 @@ class Runner:
         s, c = self.config, self.counters
         by_steps = s.total_steps is not None
         elapsed = time.perf_counter() - self._t0
-        recent = list(self.recent_returns)[-100:]
+        h, rl = self.headline, not self._track_metric
         return Snapshot(
             step=c.step,
             episodes=c.episodes,
@@ -269,10 +284,12 @@ class Runner:
             unit="steps" if by_steps else "episodes",
             sps=c.step / max(elapsed, 1e-9),
             elapsed=elapsed,
-            return_mean=float(np.mean(recent)) if recent else None,
+            return_mean=self._recent_headline(),
             epsilon=self._last_metrics.get("epsilon"),
-            eval_mean=c.last_eval.get("return_mean"),
-            eval_std=c.last_eval.get("return_std"),
+            eval_mean=c.last_eval.get(h.key),
+            eval_std=c.last_eval.get("return_std") if rl else None,
+            metric=h.name,
+            decimals=h.decimals,
         )
 
     def close(self) -> None:

@@ -22,6 +22,7 @@ from rlkit.core.config import RunConfig
 from rlkit.core.diskio import write_text, writing
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import EVAL_SEED_OFFSET
+from rlkit.core.headline import headline_of
 from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.core.runner import Runner
 from rlkit.core.types import Agent, AgentContext
@@ -153,6 +154,7 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         ui=make_ui(cfg.ui.value if hasattr(cfg.ui, "value") else str(cfg.ui)),
         title=f"{cfg.agent.name} on {cfg.env.name}",
         record_video=record_video if cfg.video.every > 0 else None,
+        headline=headline_of(envs),
     )
     if resume_state is not None:
         runner.load_state_dict(resume_state)
@@ -210,7 +212,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             runner.close()
         raise
     runner.close()
+    final_eval = runner.final_eval.summary()
     summary = {
+        "headline": runner.headline.record(final_eval),  # the task's own number first (rlkit.core.headline)
         "agent": cfg.agent.name,
         "env": cfg.env.name,
         "env_id": cfg.env.id,
@@ -220,7 +224,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "stopped_early": runner.stopped_early,
         "resumed": bool(cfg.resume),
         "wall_time_s": round(time.perf_counter() - t0, 3),
-        "final_eval": runner.final_eval.summary(),
+        "final_eval": final_eval,
         "best_eval_return": counters.best_eval,
         "run_dir": str(run_dir),
         "versions": package_versions(),

@@ -111,8 +111,22 @@ def _train(overrides: list[str]) -> int:
     return 0
 
 
+def _final_eval_line(s: dict) -> str:
+    """RL: the greedy episodes' return; a task with its own headline (rlkit.core.headline): that number first."""
+    from rlkit.core.headline import RETURN, Headline, headline_line
+
+    ev, headline = s["final_eval"], Headline.from_record(s.get("headline"))
+    if headline.key != RETURN.key:
+        return f"Final evaluation: {headline_line(ev, headline)}"
+    return (
+        f"Final greedy evaluation ({ev['episodes']} episode{'s' * (ev['episodes'] != 1)}): "
+        f"return {ev['return_mean']:.2f} ± {ev['return_std']:.2f}, mean length {ev['length_mean']:.1f}"
+    )
+
+
 def _print_summary(s: dict) -> None:
-    ev = s["final_eval"]
+    from rlkit.core.commands import command
+
     run_dir = Path(s["run_dir"])
     if run_dir.is_relative_to(Path.cwd()):
         run_dir = run_dir.relative_to(Path.cwd())
@@ -120,11 +134,9 @@ def _print_summary(s: dict) -> None:
     print(
         f"\nDone{stop}: {s['agent']} on {s['env']}: {s['episodes']:,} episodes, {s['steps']:,} steps "
         f"in {s['wall_time_s']:.1f} s\n"
-        f"Final greedy evaluation ({ev['episodes']} episode{'s' * (ev['episodes'] != 1)}): "
-        f"return {ev['return_mean']:.2f} "
-        f"± {ev['return_std']:.2f}, mean length {ev['length_mean']:.1f}\n"
+        f"{_final_eval_line(s)}\n"
         f"Run directory: {run_dir}\n"
-        f"TensorBoard:   tensorboard --logdir {run_dir}",
+        f"TensorBoard:   {command('tensorboard')} --logdir {run_dir}",
         flush=True,
     )
 

@@ -26,6 +26,7 @@ from rlkit.frontend.rollout import (
     record_episode,
     render_modes,
 )
+from rlkit.frontend.sample import SAMPLE_KEYS, play_sample
 
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
 PLAY_KEYS = {
@@ -41,11 +42,12 @@ PLAY_KEYS = {
     "scale": "integer upscaling of GIF/MP4 frames (default 1)",
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
     "max_steps": f"step cap per episode, for envs without one (default {MAX_STEPS})",
+    **SAMPLE_KEYS,
 }
 EVAL_KEYS = {
     "run": "a run directory (required)",
     "checkpoint": "latest (default), best, or a path to a .pt file",
-    "episodes": "greedy episodes (default: the run's eval.episodes)",
+    "episodes": "greedy episodes (default: as many as the run evaluated, env.eval_episodes or eval.episodes)",
     "seed": "episode k starts from reset(seed=seed+k) (default: the seeds the run's own evaluations used)",
     "out": "where to write the JSON (default <run dir>/eval.json)",
 }
@@ -61,6 +63,7 @@ def command_help(command: str) -> str:
             "rlkit play run=runs/2026-11-25/08-29-01_q_learning_maze          # the maze, in the terminal",
             "rlkit play run=<run dir> checkpoint=best episodes=3 render=gif scale=2",
             "rlkit play env=CartPole-v1 episodes=2                           # a random policy, as GIF+MP4",
+            'rlkit play run=<char_rnn run> temperature=0.8 length=1000 prime="ROMEO:"  # generated text',
         ],
         "eval": ["rlkit eval run=<run dir> episodes=100 seed=0"],
     }[command]
@@ -155,7 +158,11 @@ def play_command(args: list[str]) -> int:
     probe = make_env(cfg.env, evaluation=True)
     modes, env_fps = render_modes(probe), probe.metadata.get("render_fps") or 30
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
+    seed = _number(opts, "seed", int, default_seed)
+    sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
     probe.close()
+    if sampled:
+        return 0
     kind, formats, note = choose_render(opts.get("render", "auto"), modes, has_display())
     if note:
         print(f"rlkit play: {note}", flush=True)
@@ -164,7 +171,7 @@ def play_command(args: list[str]) -> int:
     plan = Plan(
         title=f"{policy} on {cfg.env.name}",
         episodes=episodes,
-        seed=_number(opts, "seed", int, default_seed),
+        seed=seed,
         max_steps=_number(opts, "max_steps", int, MAX_STEPS, 1),
     )
     if kind == "text":
@@ -273,6 +280,7 @@ def _play_video(
 def eval_command(args: list[str]) -> int:
     """`rlkit eval`: greedy episodes of a run's checkpoint, a table on stdout and eval.json."""
     from rlkit.core.evaluation import evaluate
+    from rlkit.core.headline import headline_of
     from rlkit.envs.factory import make_env
 
     opts, _ = parse_args("eval", args, EVAL_KEYS)
@@ -281,15 +289,17 @@ def eval_command(args: list[str]) -> int:
     which = opts.get("checkpoint", "latest")
     loaded = load_run(Path(opts["run"]), which)
     cfg = loaded.cfg
-    episodes = _number(opts, "episodes", int, cfg.eval.episodes, 1)
+    episodes = _number(opts, "episodes", int, cfg.env.eval_episodes or cfg.eval.episodes, 1)
     seed = _number(opts, "seed", int, cfg.seed + EVAL_SEED_OFFSET)
     env = make_env(cfg.env, evaluation=True)
     try:
         result = evaluate(loaded.agent, env, episodes, seed)
+        headline = headline_of(env)
     finally:
         env.close()
     out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
     record = {
+        "headline": headline.record(result.summary()),
         "run_dir": str(loaded.run_dir),
         "checkpoint": str(loaded.checkpoint),
         "checkpoint_step": loaded.step,
@@ -305,14 +315,24 @@ def eval_command(args: list[str]) -> int:
 
 
 def eval_table(record: dict[str, Any]) -> str:
-    """The evaluation as a small fixed-width table."""
+    """The evaluation as a small fixed-width table: returns for RL, the task's headline metric first else."""
+    from rlkit.core.headline import RETURN, Headline, task_metrics
+
     step = record["checkpoint_step"]
     at = f", trained {step:,} steps" if step is not None else ""
-    last = record["seed"] + record["episodes"] - 1
+    n, last = record["episodes"], record["seed"] + record["episodes"] - 1
+    headline = Headline.from_record(record.get("headline"))
+    task = headline.key != RETURN.key
+    what = f"{n} pass{'es' * (n != 1)} over the evaluation split" if task else f"{n} greedy episodes"
     head = (
         f"{record['agent']} on {record['env']} ({Path(record['checkpoint']).name}{at}): "
-        f"{record['episodes']} greedy episodes, seeds {record['seed']}..{last}"
+        f"{what}, seeds {record['seed']}..{last}"
     )
+    if task:
+        rows = [(headline.name, record.get(headline.key, float("nan")))]
+        rows += list(task_metrics(record.get("metrics", {}), headline).items())
+        width = max(len(name) for name, _ in rows)
+        return "\n".join([head, *[f"  {name:<{width}} {value:>10.4f}" for name, value in rows]])
     rows = [
         ("return mean", record["return_mean"]),
         ("return std", record["return_std"]),
