@@ -47,6 +47,8 @@ EVAL_KEYS = {
     "episodes": "greedy episodes (default: the run's eval.episodes)",
     "seed": "episode k starts from reset(seed=seed+k) (default: the seeds the run's own evaluations used)",
     "out": "where to write the JSON (default <run dir>/eval.json)",
+    "max_steps": "step cap per episode where the env has none (default: the run's eval.max_episode_steps)",
+    "ui": "progress on stderr: auto (a bar on a terminal, else a line every 5 s), rich, plain or none",
 }
 
 
@@ -272,6 +274,7 @@ def eval_command(args: list[str]) -> int:
     """`rlkit eval`: greedy episodes of a run's checkpoint, a table on stdout and eval.json."""
     from rlkit.envs.factory import make_env
     from rlkit.evaluation import evaluate
+    from rlkit.ui import EpisodeProgress
 
     opts, _ = parse_args("eval", args, EVAL_KEYS)
     if "run" not in opts:
@@ -281,10 +284,15 @@ def eval_command(args: list[str]) -> int:
     cfg = loaded.cfg
     episodes = _number(opts, "episodes", int, cfg.eval.episodes, 1)
     seed = _number(opts, "seed", int, cfg.seed + EVAL_SEED_OFFSET)
+    max_steps = _number(opts, "max_steps", int, cfg.eval.max_episode_steps, 1)
+    ui = _eval_ui(opts.get("ui", "auto"))
     env = make_env(cfg.env, evaluation=True)
+    title = f"evaluating {cfg.agent.name} on {cfg.env.name}: {episodes:,} greedy episodes"
+    progress = EpisodeProgress(ui, title)
     try:
-        result = evaluate(loaded.agent, env, episodes, seed)
+        result = evaluate(loaded.agent, env, episodes, seed, max_steps, progress)
     finally:
+        progress.close()
         env.close()
     out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
     record = {
@@ -303,6 +311,16 @@ def eval_command(args: list[str]) -> int:
     return 0
 
 
+def _eval_ui(mode: str) -> Any:
+    """The progress display of `rlkit eval`, on stderr (stdout keeps the table)."""
+    from rlkit.ui import make_ui
+
+    modes = ("auto", "rich", "plain", "none")
+    if mode not in modes:
+        raise UserError(f"ui={mode} is invalid: valid values are {', '.join(modes)}")
+    return make_ui(mode, stream=sys.stderr)
+
+
 def eval_table(record: dict[str, Any]) -> str:
     """The evaluation as a small fixed-width table."""
     step = record["checkpoint_step"]
@@ -318,5 +336,6 @@ def eval_table(record: dict[str, Any]) -> str:
         ("return min", record["return_min"]),
         ("return max", record["return_max"]),
         ("length mean", record["length_mean"]),
+        ("truncated", record["truncated"]),
     ]
     return "\n".join([head, *[f"  {name:<12} {value:>12.2f}" for name, value in rows]])

@@ -11,6 +11,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,8 +22,8 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.checkpoint import Checkpointer
-from rlkit.errors import UserError
-from rlkit.evaluation import EvalResult, evaluate
+from rlkit.errors import RlkitWarning, UserError
+from rlkit.evaluation import DEFAULT_MAX_EPISODE_STEPS, EvalResult, evaluate
 from rlkit.loggers import MultiLogger
 from rlkit.rollout import EVAL_SEED_OFFSET, record_training_video
 from rlkit.types import Agent, Transition
@@ -41,6 +42,7 @@ class Schedule:
     log_every: int = 1_000
     eval_every: int = 2_000
     eval_episodes: int = 10
+    eval_max_episode_steps: int = DEFAULT_MAX_EPISODE_STEPS
     checkpoint_every: int = 10_000
     checkpoint_keep: int = 3
     stop_return_mean: float | None = None
@@ -94,6 +96,11 @@ class Runner:
         self._resume_obs: np.ndarray | None = None
         self._interrupted = False
         self.completed = False  # set once the final evaluation and checkpoint are done
+        self._last_result: tuple[int, EvalResult] | None = None  # (step, result) of the latest evaluation
+        self._logged_step = -1  # the step of the latest periodic log line
+        self._evaluating: tuple[int, int] | None = None  # (episode, episodes) while an evaluation runs
+        self._next_eval_ui = 0.0
+        self._t0, self._step0 = time.perf_counter(), 0  # reset when train() starts
 
     # ----- the loop -----------------------------------------------------------------------------------------
     def train(self) -> Counters:
@@ -101,7 +108,7 @@ class Runner:
         s, c, n = self.schedule, self.counters, self.envs.num_envs
         obs = self._resume_obs if self._resume_obs is not None else self.envs.reset(seed=self.seed)
         self._t0 = self._t_log = time.perf_counter()
-        self._step_log = c.step
+        self._step_log = self._step0 = c.step
         next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval_every)
         next_ckpt = self._next(c.step, s.checkpoint_every)
         next_video = self._next(c.step, s.video_every if self._make_video_env else 0)
@@ -150,8 +157,12 @@ class Runner:
             raise
         finally:
             restore_sigint()
-        self._log_periodic()
-        self.final_eval = self._evaluate()
+        if self._logged_step != c.step:  # the loop's last step may have logged and evaluated already
+            self._log_periodic()
+        if self._last_result is not None and self._last_result[0] == c.step:
+            self.final_eval = self._last_result[1]
+        else:
+            self.final_eval = self._evaluate()
         self.completed = True
         self.save()
         self.ui.stop(self.snapshot())
@@ -212,7 +223,7 @@ class Runner:
         self._check_finite(self._last_metrics, c.step)
         now = time.perf_counter()
         sps = (c.step - self._step_log) / max(now - self._t_log, 1e-9)
-        self._t_log, self._step_log = now, c.step
+        self._t_log, self._step_log, self._logged_step = now, c.step, c.step
         metrics = {f"train/{k}": float(v) for k, v in self._last_metrics.items()}
         self.logger.log({**metrics, "train/episodes": c.episodes, "time/sps": sps}, c.step)
         self.logger.flush()
@@ -222,21 +233,43 @@ class Runner:
             self._eval_env = self._make_eval_env()
         c = self.counters
         seed = self.seed + EVAL_SEED_OFFSET
-        result = evaluate(self.agent, self._eval_env, self.schedule.eval_episodes, seed)
+        s = self.schedule
+        on_episode = self._show_eval_progress
+        result = evaluate(
+            self.agent, self._eval_env, s.eval_episodes, seed, s.eval_max_episode_steps, on_episode
+        )
+        self._last_result = (c.step, result)
         c.last_eval = result.summary()
         self.logger.log(
             {
                 "eval/return_mean": result.return_mean,
                 "eval/return_std": result.return_std,
                 "eval/length_mean": result.length_mean,
+                "eval/truncated": result.truncated_fraction,
                 **{f"eval/{k}": v for k, v in result.metrics.items()},
             },
             c.step,
         )
-        if result.return_mean > c.best_eval:
+        if result.all_truncated:  # a looping policy's capped return: logged, never the best checkpoint
+            warnings.warn(
+                f"evaluation at step {c.step:,}: all {len(result.returns)} episodes reached "
+                f"eval.max_episode_steps={s.eval_max_episode_steps:,} without ending (eval/truncated=1); "
+                "their return is not used for best.pt",
+                RlkitWarning,
+                stacklevel=2,
+            )
+        elif result.return_mean > c.best_eval:
             c.best_eval = result.return_mean
             self.checkpointer.save_best(self.state_dict())
         return result
+
+    def _show_eval_progress(self, episode: int, episodes: int, steps: int = 0) -> None:
+        """Tells the display "evaluating k/n episodes" (at most every UI_PERIOD_S, and when it ends)."""
+        self._evaluating = (episode, episodes) if episode < episodes else None
+        now = time.perf_counter()
+        if now >= self._next_eval_ui or self._evaluating is None:
+            self._next_eval_ui = now + UI_PERIOD_S
+            self.ui.update(self.snapshot())
 
     def _record_video(self) -> None:
         """A greedy episode as GIF/MP4 in videos/ and as an animation in TensorBoard (video.every)."""
@@ -294,12 +327,13 @@ class Runner:
             episodes=c.episodes,
             total=s.total_steps if by_steps else s.total_episodes,
             unit="steps" if by_steps else "episodes",
-            sps=c.step / max(elapsed, 1e-9),
+            sps=(c.step - self._step0) / max(elapsed, 1e-9),  # this session's steps, not a resumed run's
             elapsed=elapsed,
             return_mean=float(np.mean(recent)) if recent else None,
             epsilon=self._last_metrics.get("epsilon"),
             eval_mean=c.last_eval.get("return_mean"),
             eval_std=c.last_eval.get("return_std"),
+            evaluating=self._evaluating,
         )
 
     def close(self) -> None:
