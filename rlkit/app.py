@@ -108,10 +108,16 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     """Everything a training run needs, wired together."""
     validate(cfg)
     total_steps, total_episodes = resolve_budget(cfg)
-    envs = make_vector_env(cfg.env, cfg.num_envs)
-    agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
     if not cfg.resume:
         check_new_run_dir(run_dir)
+
+    def make_video_env(render_mode: str | None = None):
+        return make_env(cfg.env, render_mode=render_mode, evaluation=True)
+
+    if cfg.video.every > 0:
+        check_video_env(make_video_env)  # a text-only env fails now, not after hours of training
+    envs = make_vector_env(cfg.env, cfg.num_envs)
+    agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
     run_dir.mkdir(parents=True, exist_ok=True)
     resume_state = None
     if cfg.resume:
@@ -141,12 +147,6 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
         video_fps=cfg.video.fps,
         video_scale=cfg.video.scale,
     )
-
-    def make_video_env(render_mode: str | None = None):
-        return make_env(cfg.env, render_mode=render_mode, evaluation=True)
-
-    if cfg.video.every > 0:
-        check_video_env(make_video_env)  # a text-only env fails now, not after hours of training
     runner = Runner(
         agent,
         envs,
@@ -196,6 +196,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Trains as configured, writes <run_dir>/summary.json and returns it."""
     t0 = time.perf_counter()
     runner = build_runner(cfg, run_dir)
+    start_step = runner.counters.step  # > 0 when resumed
     try:
         counters = runner.train()
     finally:
@@ -206,6 +207,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "env_id": cfg.env.id,
         "seed": cfg.seed,
         "steps": counters.step,
+        "session_steps": counters.step - start_step,  # this process's steps (a resumed run's are fewer)
         "episodes": counters.episodes,
         "stopped_early": runner.stopped_early,
         "resumed": bool(cfg.resume),

@@ -21,7 +21,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.checkpoint import Checkpointer
+from rlkit.checkpoint import Checkpointer, non_finite_tensors
 from rlkit.errors import RlkitWarning, UserError
 from rlkit.evaluation import DEFAULT_MAX_EPISODE_STEPS, EvalResult, evaluate
 from rlkit.loggers import MultiLogger
@@ -31,6 +31,7 @@ from rlkit.ui import NullUI, Snapshot
 from rlkit.vector import SerialVectorEnv
 
 UI_PERIOD_S = 0.1
+WATCHED = ("loss", "error")  # agent metrics whose NaN means divergence; other diagnostics are only logged
 
 
 @dataclass
@@ -181,16 +182,24 @@ class Runner:
         previous = signal.signal(signal.SIGINT, handler)
         return lambda: signal.signal(signal.SIGINT, previous)
 
-    def _check_finite(self, metrics: dict[str, Any], step: int) -> None:
-        """Stops training on a NaN/inf metric. Checked at each periodic log and before each checkpoint, not
-        every step: no per-step cost, no GPU sync for tensor metrics, and never a diverged checkpoint."""
-        bad = {k: v for k, v in metrics.items() if not math.isfinite(float(v))}
+    def _check_finite(self, metrics: dict[str, Any], step: int, state: dict[str, Any] | None = None) -> None:
+        """Stops training on a NaN/inf loss (metrics named in WATCHED) or, given a state, parameter. Checked
+        at each periodic log and before each checkpoint, not every step: no per-step cost, no GPU sync for
+        tensor metrics, and never a diverged checkpoint. A NaN diagnostic (SB3's explained_variance when the
+        returns have no variance) is logged, not fatal."""
+        bad = [
+            f"train/{k}={float(v)}"
+            for k, v in metrics.items()
+            if any(w in k for w in WATCHED) and not math.isfinite(float(v))
+        ]
+        if state is not None:
+            bad += [f"{name}=nan/inf" for name in non_finite_tensors(state["agent"])[:3]]
         if bad:
             kept = self.checkpointer.dir / "latest.pt"
             where = f"the last good checkpoint is {kept}" if kept.exists() else "no checkpoint was written"
             raise DivergedError(
                 f"training diverged at step {step}: non-finite "
-                + ", ".join(f"train/{k}={float(v)}" for k, v in bad.items())
+                + ", ".join(bad)
                 + f"; training stopped and {where} (try a smaller learning rate)"
             )
 
@@ -260,7 +269,9 @@ class Runner:
             )
         elif result.return_mean > c.best_eval:
             c.best_eval = result.return_mean
-            self.checkpointer.save_best(self.state_dict())
+            state = self.state_dict()
+            self._check_finite({}, c.step, state)  # never a diverged best.pt
+            self.checkpointer.save_best(state)
         return result
 
     def _show_eval_progress(self, episode: int, episodes: int, steps: int = 0) -> None:
@@ -312,9 +323,10 @@ class Runner:
     def save(self) -> Path:
         """Writes a numbered checkpoint and points checkpoints/latest.pt at it (never a diverged state).
         The logs are flushed first, so a kill after the checkpoint loses none of the lines before it."""
-        self._check_finite(self._last_metrics, self.counters.step)
+        state = self.state_dict()
+        self._check_finite(self._last_metrics, self.counters.step, state)
         self.logger.flush()
-        return self.checkpointer.save(self.state_dict(), self.counters.step)
+        return self.checkpointer.save(state, self.counters.step)
 
     def snapshot(self) -> Snapshot:
         """The numbers the progress display shows."""
