@@ -105,14 +105,6 @@ class DQNAgent:
             torch.set_num_threads(cfg.num_threads)
         self.cfg, self.device = cfg, torch.device(ctx.device)
         self.precision = effective_precision(cfg.precision, self.device)
-        if ctx.total_steps is not None and cfg.learning_starts >= ctx.total_steps:
-            warnings.warn(
-                f"agent.learning_starts={cfg.learning_starts} >= total_steps={ctx.total_steps}: DQN will "
-                "never learn in this run (agent=dqn's defaults are for Atari; for CartPole use "
-                "+experiment=dqn_cartpole, or lower agent.learning_starts)",
-                RlkitWarning,
-                stacklevel=2,
-            )
         self.n_actions, self._act_start = int(ctx.action_space.n), int(ctx.action_space.start)
         torch.manual_seed(ctx.seed)
         self.q = QNetwork(ctx.observation_space, self.n_actions, cfg.network, cfg.hidden, cfg.dueling)
@@ -145,6 +137,15 @@ class DQNAgent:
         self._next_train = max(cfg.learning_starts, cfg.train_freq)
         self._next_target = cfg.target_update_every
         self._metrics: dict[str, Any] = {}
+        # last: an error in building the networks or the buffer is the one line a user sees, not this
+        if ctx.total_steps is not None and cfg.learning_starts >= ctx.total_steps:
+            warnings.warn(
+                f"agent.learning_starts={cfg.learning_starts} >= total_steps={ctx.total_steps}: DQN will "
+                "never learn in this run (agent=dqn's defaults are for Atari; for CartPole use "
+                "+experiment=dqn_cartpole, or lower agent.learning_starts)",
+                RlkitWarning,
+                stacklevel=2,
+            )
 
     # ----- acting -------------------------------------------------------------------------------------------
     @property

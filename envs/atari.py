@@ -172,6 +172,7 @@ def make_atari(
     )
     env = AtariPreprocessing(env, noop_max=noop_max, frame_skip=frame_skip, screen_size=screen_size)
     env = GameStats(env)
+    env.episode_step_limit = max_episode_frames  # the ALE's own cap, for evaluation (frames >= steps)
     if terminal_on_life_loss:
         env = LifeLossTerminal(env)
     if fire_reset and env.unwrapped.get_action_meanings()[1:2] == ["FIRE"]:

@@ -35,7 +35,7 @@ def test_rich_display_draws_bar_and_stats() -> None:
     ui.update(SNAP)
     ui.stop(SNAP)
     text = console.file.getvalue()
-    assert "q_learning on maze" in text and "500/1000" in text and "recent return 12.50" in text
+    assert "q_learning on maze" in text and "500/1,000" in text and "recent return 12.50" in text
 
 
 def test_auto_picks_plain_when_stdout_is_not_a_terminal() -> None:

@@ -70,6 +70,18 @@ def _fsync_dir(directory: Path) -> None:
         os.close(fd)
 
 
+def non_finite_tensors(state: Any, prefix: str = "agent") -> list[str]:
+    """Names (dotted paths) of the floating-point tensors in `state` that hold a NaN or an infinity."""
+    if isinstance(state, torch.Tensor):
+        bad = state.is_floating_point() and not bool(torch.isfinite(state).all())
+        return [prefix] if bad else []
+    if isinstance(state, dict):
+        return [name for k, v in state.items() for name in non_finite_tensors(v, f"{prefix}.{k}")]
+    if isinstance(state, list | tuple):
+        return [name for i, v in enumerate(state) for name in non_finite_tensors(v, f"{prefix}.{i}")]
+    return []
+
+
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Reads and verifies a checkpoint; refuses damaged files and files that carry pickled objects."""
     path = Path(path)

@@ -55,10 +55,13 @@ class EvalConfig:
     Attributes:
         every: env steps between evaluations (0: only the final one).
         episodes: episodes per evaluation.
+        max_episode_steps: step cap of an evaluation episode when the env has no time limit of its own (the
+            env's own cap wins when it has one); a cut episode counts as truncated (eval/truncated).
     """
 
     every: int = 2_000
     episodes: int = 10
+    max_episode_steps: int = 10_000
 
 
 @dataclass

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 
 import gymnasium as gym
@@ -11,6 +12,8 @@ from rlkit.core.types import Agent
 
 EVAL_SEED_OFFSET = 1_000_003  # evaluation episode k starts from seed + this + k; play and eval default to it
 
+DEFAULT_MAX_EPISODE_STEPS = 10_000  # eval.max_episode_steps: for an env without a time limit of its own
+
 
 @dataclass
 class EvalResult:
@@ -19,6 +22,17 @@ class EvalResult:
     returns: list[float]
     lengths: list[int]
     metrics: dict[str, float] = field(default_factory=dict)  # task-specific, e.g. accuracy: eval/<key>
+    cut: list[bool] = field(default_factory=list)  # per episode: cut by the step cap of the evaluation
+
+    @property
+    def truncated_fraction(self) -> float:
+        """The share of episodes cut by the evaluation's step cap (eval/truncated)."""
+        return float(np.mean(self.cut)) if self.cut else 0.0
+
+    @property
+    def all_truncated(self) -> bool:
+        """Every episode was cut by the cap: the policy never ended one (its return says little)."""
+        return bool(self.cut) and all(self.cut)
 
     @property
     def return_mean(self) -> float:
@@ -44,6 +58,7 @@ class EvalResult:
             "return_min": float(np.min(self.returns)),
             "return_max": float(np.max(self.returns)),
             "length_mean": self.length_mean,
+            "truncated": self.truncated_fraction,
             **self.metrics,
         }
 
@@ -52,17 +67,43 @@ class EvalResult:
         return {**self.summary(), **asdict(self)}
 
 
-def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int, max_steps: int = 1_000_000) -> EvalResult:
+def episode_step_limit(env: gym.Env) -> int | None:
+    """The env's own episode cap: its TimeLimit (spec.max_episode_steps), else an `episode_step_limit`
+    attribute of one of its wrappers (Atari's frame cap); None when it has none."""
+    spec = getattr(env, "spec", None)
+    if spec is not None and spec.max_episode_steps:
+        return int(spec.max_episode_steps)
+    try:
+        limit = env.get_wrapper_attr("episode_step_limit")
+    except AttributeError:
+        return None
+    return int(limit) if limit else None
+
+
+def evaluate(
+    agent: Agent,
+    env: gym.Env,
+    episodes: int,
+    seed: int,
+    max_steps: int = DEFAULT_MAX_EPISODE_STEPS,
+    on_episode: Callable[[int, int, int], None] | None = None,
+) -> EvalResult:
     """Plays `episodes` greedy episodes; episode k starts from env.reset(seed=seed + k).
 
-    `max_steps` guards against an env without an episode cap and a policy that never ends an episode.
+    An episode ends at the env's own cap when it has one (see episode_step_limit), else after `max_steps`
+    (eval.max_episode_steps): an env without a time limit and a policy that loops would never end one.
+    Episodes cut by `max_steps` count as truncated. `on_episode(k, episodes, steps)` is called before
+    episode k (0-based) and once more with k == episodes at the end, `steps` played so far, for a display.
     """
-    returns, lengths = [], []
+    cap = episode_step_limit(env) or max_steps
+    returns, lengths, cut, steps = [], [], [], 0
     metrics = MetricsMean()
     for k in range(episodes):
+        if on_episode is not None:
+            on_episode(k, episodes, steps)
         obs, _ = env.reset(seed=seed + k)
         total, length, done = 0.0, 0, False
-        while not done and length < max_steps:
+        while not done and length < cap:
             action = agent.act(np.asarray(obs)[None], explore=False)[0]
             obs, reward, terminated, truncated, info = env.step(action)
             metrics.add(info.get("metrics"))
@@ -71,7 +112,11 @@ def evaluate(agent: Agent, env: gym.Env, episodes: int, seed: int, max_steps: in
             done = terminated or truncated
         returns.append(total)
         lengths.append(length)
-    return EvalResult(returns, lengths, metrics.means())
+        steps += length
+        cut.append(not done)
+    if on_episode is not None:
+        on_episode(episodes, episodes, steps)
+    return EvalResult(returns, lengths, metrics.means(), cut)
 
 
 class MetricsMean:

@@ -24,6 +24,7 @@ class Snapshot:
     eval_std: float | None = None  # None: no spread shown (a supervised task's one pass over its test split)
     metric: str = "return"  # the task's headline (rlkit.core.headline): return_mean/eval_mean hold its values
     decimals: int = 2
+    evaluating: tuple[int, int] | None = None  # (episodes done, episodes) while an evaluation runs
 
     @property
     def done_units(self) -> int:
@@ -34,6 +35,8 @@ class Snapshot:
         """One line of the numbers besides progress."""
         parts = [f"{self.sps:,.0f} steps/s", f"episodes {self.episodes:,}"]
         d = self.decimals
+        if self.evaluating is not None:
+            parts.insert(0, f"evaluating {self.evaluating[0]:,}/{self.evaluating[1]:,} episodes")
         if self.return_mean is not None:
             parts.append(f"recent {self.metric} {self.return_mean:.{d}f}")
         if self.epsilon is not None:

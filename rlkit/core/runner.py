@@ -11,6 +11,7 @@ import math
 import signal
 import threading
 import time
+import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -20,10 +21,10 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.core.checkpoint import Checkpointer
+from rlkit.core.checkpoint import Checkpointer, non_finite_tensors
 from rlkit.core.commands import command
 from rlkit.core.config import RunConfig
-from rlkit.core.errors import UserError
+from rlkit.core.errors import RlkitWarning, UserError
 from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate
 from rlkit.core.headline import RETURN, Headline, RecentMetric
 from rlkit.core.loggers import MultiLogger
@@ -32,6 +33,7 @@ from rlkit.core.types import Agent, Transition
 from rlkit.core.vector import SerialVectorEnv
 
 UI_PERIOD_S = 0.1
+WATCHED = ("loss", "error")  # agent metrics whose NaN means divergence; other diagnostics are only logged
 
 
 class DivergedError(UserError):
@@ -81,6 +83,11 @@ class Runner:
         self.headline = headline  # the number the display leads with (the env's, rlkit.core.headline)
         self._track_metric = headline != RETURN  # a task metric from info["metrics"], not returns
         self._recent_metric = RecentMetric(headline.key)
+        self._last_result: tuple[int, EvalResult] | None = None  # (step, result) of the latest evaluation
+        self._logged_step = -1  # the step of the latest periodic log line
+        self._evaluating: tuple[int, int] | None = None  # (episode, episodes) while an evaluation runs
+        self._next_eval_ui = 0.0
+        self._t0, self._step0 = time.perf_counter(), 0  # reset when train() starts
 
     # ----- the loop -----------------------------------------------------------------------------------------
     def train(self) -> Counters:
@@ -88,7 +95,7 @@ class Runner:
         s, c, n = self.config, self.counters, self.envs.num_envs
         obs = self._resume_obs if self._resume_obs is not None else self.envs.reset(seed=self.seed)
         self._t0 = self._t_log = time.perf_counter()
-        self._step_log = c.step
+        self._step_log = self._step0 = c.step
         next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval.every)
         next_ckpt = self._next(c.step, s.checkpoint.every)
         next_video = self._next(c.step, s.video.every if self._record_video else 0)
@@ -139,8 +146,12 @@ class Runner:
             raise
         finally:
             restore_sigint()
-        self._log_periodic()
-        self.final_eval = self._evaluate()
+        if self._logged_step != c.step:  # the loop's last step may have logged and evaluated already
+            self._log_periodic()
+        if self._last_result is not None and self._last_result[0] == c.step:
+            self.final_eval = self._last_result[1]
+        else:
+            self.final_eval = self._evaluate()
         self.completed = True
         self.save()
         self.ui.stop(self.snapshot())
@@ -159,16 +170,24 @@ class Runner:
         previous = signal.signal(signal.SIGINT, handler)
         return lambda: signal.signal(signal.SIGINT, previous)
 
-    def _check_finite(self, metrics: dict[str, Any], step: int) -> None:
-        """Stops training on a NaN/inf metric. Checked at each periodic log and before each checkpoint, not
-        every step: no per-step cost, no GPU sync for tensor metrics, and never a diverged checkpoint."""
-        bad = {k: v for k, v in metrics.items() if not math.isfinite(float(v))}
+    def _check_finite(self, metrics: dict[str, Any], step: int, state: dict[str, Any] | None = None) -> None:
+        """Stops training on a NaN/inf loss (metrics named in WATCHED) or, given a state, parameter. Checked
+        at each periodic log and before each checkpoint, not every step: no per-step cost, no GPU sync for
+        tensor metrics, and never a diverged checkpoint. A NaN diagnostic (SB3's explained_variance when the
+        returns have no variance) is logged, not fatal."""
+        bad = [
+            f"train/{k}={float(v)}"
+            for k, v in metrics.items()
+            if any(w in k for w in WATCHED) and not math.isfinite(float(v))
+        ]
+        if state is not None:
+            bad += [f"{name}=nan/inf" for name in non_finite_tensors(state["agent"])[:3]]
         if bad:
             kept = self.checkpointer.dir / "latest.pt"
             where = f"the last good checkpoint is {kept}" if kept.exists() else "no checkpoint was written"
             raise DivergedError(
                 f"training diverged at step {step}: non-finite "
-                + ", ".join(f"train/{k}={float(v)}" for k, v in bad.items())
+                + ", ".join(bad)
                 + f"; training stopped and {where} (try a smaller learning rate)"
             )
 
@@ -208,7 +227,7 @@ class Runner:
         self._check_finite(self._last_metrics, c.step)
         now = time.perf_counter()
         sps = (c.step - self._step_log) / max(now - self._t_log, 1e-9)
-        self._t_log, self._step_log = now, c.step
+        self._t_log, self._step_log, self._logged_step = now, c.step, c.step
         metrics = {f"train/{k}": float(v) for k, v in self._last_metrics.items()}
         self.logger.log({**metrics, "train/episodes": c.episodes, "time/sps": sps}, c.step)
         self.logger.flush()
@@ -218,21 +237,44 @@ class Runner:
             self._eval_env = self._make_eval_env()
         c = self.counters
         seed = self.seed + EVAL_SEED_OFFSET
-        result = evaluate(self.agent, self._eval_env, self.config.eval.episodes, seed)
+        s = self.config.eval
+        result = evaluate(
+            self.agent, self._eval_env, s.episodes, seed, s.max_episode_steps, self._show_eval_progress
+        )
+        self._last_result = (c.step, result)
         c.last_eval = result.summary()
         self.logger.log(
             {
                 "eval/return_mean": result.return_mean,
                 "eval/return_std": result.return_std,
                 "eval/length_mean": result.length_mean,
+                "eval/truncated": result.truncated_fraction,
                 **{f"eval/{k}": v for k, v in result.metrics.items()},
             },
             c.step,
         )
-        if result.return_mean > c.best_eval:
+        if result.all_truncated:  # a looping policy's capped return: logged, never the best checkpoint
+            warnings.warn(
+                f"evaluation at step {c.step:,}: all {len(result.returns)} episodes reached "
+                f"eval.max_episode_steps={s.max_episode_steps:,} without ending (eval/truncated=1); "
+                "their return is not used for best.pt",
+                RlkitWarning,
+                stacklevel=2,
+            )
+        elif result.return_mean > c.best_eval:
             c.best_eval = result.return_mean
-            self.checkpointer.save_best(self.state_dict())
+            state = self.state_dict()
+            self._check_finite({}, c.step, state)  # never a diverged best.pt
+            self.checkpointer.save_best(state)
         return result
+
+    def _show_eval_progress(self, episode: int, episodes: int, steps: int = 0) -> None:
+        """Tells the display "evaluating k/n episodes" (at most every UI_PERIOD_S, and when it ends)."""
+        self._evaluating = (episode, episodes) if episode < episodes else None
+        now = time.perf_counter()
+        if now >= self._next_eval_ui or self._evaluating is None:
+            self._next_eval_ui = now + UI_PERIOD_S
+            self.ui.update(self.snapshot())
 
     def state_dict(self) -> dict[str, Any]:
         """Everything needed to continue exactly here: agent, counters, recent returns, the envs' episodes."""
@@ -267,9 +309,10 @@ class Runner:
     def save(self) -> Path:
         """Writes a numbered checkpoint and points checkpoints/latest.pt at it (never a diverged state).
         The logs are flushed first, so a kill after the checkpoint loses none of the lines before it."""
-        self._check_finite(self._last_metrics, self.counters.step)
+        state = self.state_dict()
+        self._check_finite(self._last_metrics, self.counters.step, state)
         self.logger.flush()
-        return self.checkpointer.save(self.state_dict(), self.counters.step)
+        return self.checkpointer.save(state, self.counters.step)
 
     def snapshot(self) -> Snapshot:
         """The numbers the progress display shows."""
@@ -282,7 +325,7 @@ class Runner:
             episodes=c.episodes,
             total=s.total_steps if by_steps else s.total_episodes,
             unit="steps" if by_steps else "episodes",
-            sps=c.step / max(elapsed, 1e-9),
+            sps=(c.step - self._step0) / max(elapsed, 1e-9),  # this session's steps, not a resumed run's
             elapsed=elapsed,
             return_mean=self._recent_headline(),
             epsilon=self._last_metrics.get("epsilon"),
@@ -290,6 +333,7 @@ class Runner:
             eval_std=c.last_eval.get("return_std") if rl else None,
             metric=h.name,
             decimals=h.decimals,
+            evaluating=self._evaluating,
         )
 
     def close(self) -> None:

@@ -53,6 +53,7 @@ def validate(cfg: DictConfig) -> None:
         ("log_every", cfg.log_every >= 0, ">= 0 (0: only at the end)"),
         ("eval.every", cfg.eval.every >= 0, ">= 0 (0: only the final evaluation)"),
         ("eval.episodes", cfg.eval.episodes >= 1, ">= 1"),
+        ("eval.max_episode_steps", cfg.eval.max_episode_steps >= 1, ">= 1"),
         ("env.eval_episodes", cfg.env.eval_episodes is None or cfg.env.eval_episodes >= 1, ">= 1 or null"),
         ("checkpoint.every", cfg.checkpoint.every >= 0, ">= 0 (0: only the final checkpoint)"),
         ("checkpoint.keep", cfg.checkpoint.keep >= 1, ">= 1"),
@@ -113,10 +114,16 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     """Everything a training run needs, wired together."""
     validate(cfg)
     total_steps, total_episodes = resolve_budget(cfg)
-    envs = make_vector_env(cfg.env, cfg.num_envs)
-    agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
     if not cfg.resume:
         check_new_run_dir(run_dir)
+
+    def make_video_env(render_mode: str | None = None):
+        return make_env(cfg.env, render_mode=render_mode, evaluation=True)
+
+    if cfg.video.every > 0:
+        check_video_env(make_video_env)  # a text-only env fails now, not after hours of training
+    envs = make_vector_env(cfg.env, cfg.num_envs)
+    agent = build_agent(cfg, envs.single_observation_space, envs.single_action_space)
     run_dir.mkdir(parents=True, exist_ok=True)
     resume_state = None
     if cfg.resume:
@@ -133,17 +140,12 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     logger = MultiLogger([tensorboard, JsonlLogger(run_dir / "metrics.jsonl")])
     run_cfg = run_config(cfg, total_steps, total_episodes)
 
-    def make_video_env(render_mode: str | None = None):
-        return make_env(cfg.env, render_mode=render_mode, evaluation=True)
-
     def record_video(agent: Agent, step: int) -> None:
         v = run_cfg.video
         record_training_video(
             agent, make_video_env, run_dir, step, logger, v.fps, v.scale, cfg.seed + EVAL_SEED_OFFSET
         )
 
-    if cfg.video.every > 0:
-        check_video_env(make_video_env)  # a text-only env fails now, not after hours of training
     runner = Runner(
         agent,
         envs,
@@ -205,6 +207,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Trains as configured, writes <run_dir>/summary.json and returns it."""
     t0 = time.perf_counter()
     runner = build_runner(cfg, run_dir)
+    start_step = runner.counters.step  # > 0 when resumed
     try:
         counters = runner.train()
     except BaseException:
@@ -220,6 +223,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "env_id": cfg.env.id,
         "seed": cfg.seed,
         "steps": counters.step,
+        "session_steps": counters.step - start_step,  # this process's steps (a resumed run's are fewer)
         "episodes": counters.episodes,
         "stopped_early": runner.stopped_early,
         "resumed": bool(cfg.resume),

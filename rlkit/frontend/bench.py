@@ -7,7 +7,8 @@ An agent is an agent config name, optionally with its own overrides in parenthes
 (`as=<label>` names it in the table). Every other key=value (env=, total_steps=, eval.every=, num_envs=,
 device=, ...) applies to every run, exactly as `rlkit train` takes it. For each seed, each agent trains in
 turn (so machine noise hits all agents alike), each in a normal run directory <out>/<label>_seed<seed>/ that
-`rlkit play` and `rlkit eval` accept. The bench directory gets table.md, results.json and curves.png.
+`rlkit play` and `rlkit eval` accept. The bench directory gets table.md, results.json and curves.png,
+rewritten after every run: a run that fails (or Ctrl-C) leaves the others' results, the failed run marked.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ from __future__ import annotations
 import json
 import sys
 import time
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -30,6 +32,7 @@ BENCH_KEYS = {
     "seeds": "seeds, e.g. [0,1,2] (default [0,1,2])",
     "threshold": "eval return that counts as solved, for the 'steps to threshold' column (default: none)",
     "out": "bench directory (default runs/bench/<date>/<time>_<env>)",
+    "ui": "progress display of each run: auto (default), rich, plain or none",
 }
 
 
@@ -54,6 +57,7 @@ class RunResult:
     curve: tuple[list[int], list[float]]
     run_dir: str
     extra: dict[str, Any] = field(default_factory=dict)
+    error: str | None = None  # why the run failed; a failed run is left out of the table's numbers
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
@@ -119,19 +123,38 @@ def eval_curve(metrics_path: Path) -> tuple[list[int], list[float]]:
     return list(by_step), list(by_step.values())
 
 
-def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path) -> RunResult:
+def check_contestants(agents: list[AgentSpec], seed: int, common: list[str], ui: str) -> None:
+    """Composes every agent's config and builds it on its env: a mistake or an agent that does not fit the
+    env fails now, not after the others have trained."""
+    from rlkit.envs.factory import make_env
+    from rlkit.frontend.app import build_agent, validate
+    from rlkit.frontend.compose import compose_config
+
+    for spec in agents:
+        cfg = compose_config([f"ui={ui}", *common, *spec.overrides, f"seed={seed}"])
+        validate(cfg)
+        env = make_env(cfg.env)
+        try:
+            with warnings.catch_warnings():  # the run itself warns, once
+                warnings.simplefilter("ignore")
+                build_agent(cfg, env.observation_space, env.action_space)
+        finally:
+            env.close()
+
+
+def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path, ui: str = "none") -> RunResult:
     """Trains one agent with one seed in its own run directory (with .hydra/ as `rlkit train` writes it)."""
     from omegaconf import OmegaConf
 
     from rlkit.frontend.app import train
     from rlkit.frontend.compose import compose_config
 
-    overrides = [*common, *spec.overrides, f"seed={seed}"]
-    cfg = compose_config(["ui=none", *overrides])
+    overrides = [f"ui={ui}", *common, *spec.overrides, f"seed={seed}"]
+    cfg = compose_config(overrides)
     run_dir = out / f"{spec.label}_seed{seed}"
     (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
     OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
-    OmegaConf.save(OmegaConf.create(["ui=none", *overrides]), run_dir / ".hydra" / "overrides.yaml")
+    OmegaConf.save(OmegaConf.create(overrides), run_dir / ".hydra" / "overrides.yaml")
     summary = train(cfg, run_dir)
     ev = summary["final_eval"]
     return RunResult(
@@ -146,19 +169,32 @@ def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path) -> RunResu
     )
 
 
+def failed_run(spec: AgentSpec, seed: int, out: Path, err: BaseException, wall_time_s: float) -> RunResult:
+    """The record of a run that stopped with an error: its message, and its curve so far."""
+    run_dir = out / f"{spec.label}_seed{seed}"
+    metrics = run_dir / "metrics.jsonl"
+    curve = eval_curve(metrics) if metrics.is_file() else ([], [])
+    message = str(err) or type(err).__name__
+    nan = float("nan")
+    return RunResult(spec.label, seed, 0, wall_time_s, nan, nan, curve, str(run_dir), error=message)
+
+
 def aggregate(results: list[RunResult], labels: list[str], threshold: float | None) -> list[dict[str, Any]]:
-    """One row per agent: speed, wall time, final return across seeds, steps to threshold."""
+    """One row per agent: speed, wall time, final return across seeds, steps to threshold (failed runs are
+    counted in `failed` and left out of the numbers)."""
     rows = []
     for label in labels:
-        mine = [r for r in results if r.label == label]
+        every = [r for r in results if r.label == label]
+        mine = [r for r in every if r.error is None]
         steps, wall = sum(r.steps for r in mine), sum(r.wall_time_s for r in mine)
-        finals = np.array([r.final_mean for r in mine])
+        finals = np.array([r.final_mean for r in mine]) if mine else np.array([float("nan")])
         reached = [steps_to_threshold(r.curve, threshold) for r in mine] if threshold is not None else []
         hits = [s for s in reached if s is not None]
         rows.append(
             {
                 "agent": label,
                 "seeds": len(mine),
+                "failed": len(every) - len(mine),
                 "steps_per_s": steps / max(wall, 1e-9),
                 "wall_time_s": wall / max(len(mine), 1),
                 "final_return_mean": float(finals.mean()),
@@ -180,6 +216,7 @@ def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
     head = f"| agent | seeds | steps/s | speed vs {first} | wall time / run (s) | final eval return | {thr} |"
     lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
+        seeds = f"{r['seeds']} ({r['failed']} failed)" if r.get("failed") else f"{r['seeds']}"
         if threshold is None:
             to = "n/a"
         elif r["steps_to_threshold"] is None:
@@ -187,7 +224,7 @@ def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
         else:
             to = f"{r['steps_to_threshold']:,.0f} ({r['threshold_reached']}/{r['seeds']})"
         lines.append(
-            f"| {r['agent']} | {r['seeds']} | {r['steps_per_s']:,.0f} | {r['speed_vs_first']:.2f}x "
+            f"| {r['agent']} | {seeds} | {r['steps_per_s']:,.0f} | {r['speed_vs_first']:.2f}x "
             f"| {r['wall_time_s']:.1f} | {r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {to} |"
         )
     return "\n".join(lines)
@@ -204,7 +241,7 @@ def parse_args(argv: list[str]) -> tuple[list[AgentSpec], list[int], float | Non
             )
         if key in BENCH_KEYS:
             opts[key] = value
-        elif key in ("agent", "seed", "ui", "resume") or key.startswith("hydra"):
+        elif key in ("agent", "seed", "resume") or key.startswith("hydra"):
             raise UserError(f"rlkit bench: {key}= is set per run by the bench; use agents=[name(key=value)]")
         else:
             common.append(arg)
@@ -236,57 +273,78 @@ def default_out(common: list[str]) -> Path:
     return Path("runs") / "bench" / now.strftime("%Y-%m-%d") / f"{now.strftime('%H-%M-%S')}_{env}"
 
 
-def main(argv: list[str]) -> int:
-    """`rlkit bench key=value ...`: prints the table; writes table.md, results.json and curves.png."""
+def write_report(
+    out: Path, argv: list[str], plan: dict[str, Any], results: list[RunResult], t0: float
+) -> str:
+    """Writes table.md, results.json and curves.png for the runs so far; returns the table."""
     from rlkit.frontend.plots import plot_learning_curves
 
+    labels, threshold, common = [a.label for a in plan["agents"]], plan["threshold"], plan["common"]
+    rows = aggregate(results, labels, threshold)
+    table = table_markdown(rows, threshold)
+    env_name = next((a.partition("=")[2] for a in common if a.startswith("env=")), "maze")
+    title = f"{' vs '.join(labels)} on {env_name} ({len(plan['seeds'])} seeds)"
+    curves = {lb: [r.curve for r in results if r.label == lb and r.error is None] for lb in labels}
+    plot_learning_curves(curves, out / "curves.png", title, threshold)
+    command = "rlkit bench " + " ".join(argv)
+    write_text(out / "table.md", f"`{command}`\n\n{table}\n")
+    record = {
+        "command": command,
+        "date": datetime.now().isoformat(timespec="seconds"),
+        "seeds": plan["seeds"],
+        "threshold": threshold,
+        "common_overrides": common,
+        "agents": [{"label": a.label, "overrides": a.overrides} for a in plan["agents"]],
+        "rows": rows,
+        "runs": [r.__dict__ for r in results],
+        "total_time_s": round(time.perf_counter() - t0, 2),
+    }
+    write_text(out / "results.json", json.dumps(record, indent=2) + "\n")
+    return table
+
+
+def main(argv: list[str]) -> int:
+    """`rlkit bench key=value ...`: prints the table; writes table.md, results.json and curves.png."""
     if any(a in ("-h", "--help", "help") for a in argv):
         print(__doc__.strip() + "\n\nkeys:")
         for key, text in BENCH_KEYS.items():
             print(f"  {key:<10} {text}")
         return 0
     agents, seeds, threshold, out, common = parse_args(argv)
-    from rlkit.frontend.compose import compose_config
-
-    for spec in agents:  # a mistake in any agent's config fails now, not after the others have trained
-        compose_config(["ui=none", *common, *spec.overrides, f"seed={seeds[0]}"])
+    ui = next((a.partition("=")[2] for a in argv if a.startswith("ui=")), "auto")
+    check_contestants(agents, seeds[0], common, ui)
     out = writable_dir(out or default_out(common), "out")
     from rlkit.frontend.app import check_new_run_dir
 
     for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
         for spec in agents:
             check_new_run_dir(out / f"{spec.label}_seed{seed}", "out", "choose another out= or delete it")
+    out.mkdir(parents=True, exist_ok=True)
+    plan = {"agents": agents, "seeds": seeds, "threshold": threshold, "common": common}
     results: list[RunResult] = []
     t0 = time.perf_counter()
     for seed in seeds:
         for spec in agents:  # alternate: every agent runs once per seed before the next seed
             print(f"rlkit bench: {spec.label} seed {seed} ...", file=sys.stderr, flush=True)
-            results.append(run_one(spec, seed, common, out))
-    labels = [a.label for a in agents]
-    rows = aggregate(results, labels, threshold)
-    table = table_markdown(rows, threshold)
-    env_name = next((a.partition("=")[2] for a in common if a.startswith("env=")), "maze")
-    title = f"{' vs '.join(labels)} on {env_name} ({len(seeds)} seeds)"
-    plot_learning_curves(
-        {lb: [r.curve for r in results if r.label == lb] for lb in labels},
-        out / "curves.png",
-        title,
-        threshold,
-    )
-    command = "rlkit bench " + " ".join(argv)
-    write_text(out / "table.md", f"`{command}`\n\n{table}\n")
-    record = {
-        "command": command,
-        "date": datetime.now().isoformat(timespec="seconds"),
-        "seeds": seeds,
-        "threshold": threshold,
-        "common_overrides": common,
-        "agents": [{"label": a.label, "overrides": a.overrides} for a in agents],
-        "rows": rows,
-        "runs": [r.__dict__ for r in results],
-        "total_time_s": round(time.perf_counter() - t0, 2),
-    }
-    write_text(out / "results.json", json.dumps(record, indent=2) + "\n")
+            t_run = time.perf_counter()
+            try:
+                results.append(run_one(spec, seed, common, out, ui))
+            except (Exception, KeyboardInterrupt) as err:  # the others' results are kept, this one is marked
+                results.append(failed_run(spec, seed, out, err, time.perf_counter() - t_run))
+                if isinstance(err, KeyboardInterrupt):
+                    write_report(out, argv, plan, results, t0)
+                    print(f"rlkit bench: results so far are in {out}", file=sys.stderr, flush=True)
+                    raise
+                print(f"rlkit bench: {spec.label} seed {seed} failed: {err}", file=sys.stderr, flush=True)
+            table = write_report(out, argv, plan, results, t0)
     print(table)
     print(f"\nBench directory: {out}  (table.md, results.json, curves.png)", flush=True)
+    failed = [r for r in results if r.error is not None]
+    if failed:
+        print(
+            f"rlkit bench: {len(failed)} of {len(results)} runs failed (marked in table.md and results.json)",
+            file=sys.stderr,
+            flush=True,
+        )
+        return 1
     return 0

@@ -131,9 +131,12 @@ def _print_summary(s: dict) -> None:
     if run_dir.is_relative_to(Path.cwd()):
         run_dir = run_dir.relative_to(Path.cwd())
     stop = " (stop condition reached)" if s["stopped_early"] else ""
+    session = s.get("session_steps", s["steps"])
+    resumed = f" ({session:,} since the resume)" if s["resumed"] else ""
     print(
-        f"\nDone{stop}: {s['agent']} on {s['env']}: {s['episodes']:,} episodes, {s['steps']:,} steps "
-        f"in {s['wall_time_s']:.1f} s\n"
+        f"\nDone{stop}: {s['agent']} on {s['env']}: {s['episodes']:,} episodes, "
+        f"{s['steps']:,} steps{resumed} in {s['wall_time_s']:.1f} s "
+        f"({session / max(s['wall_time_s'], 1e-9):,.0f} steps/s)\n"
         f"{_final_eval_line(s)}\n"
         f"Run directory: {run_dir}\n"
         f"TensorBoard:   {command('tensorboard')} --logdir {run_dir}",

@@ -269,4 +269,11 @@ def _compose_message(err: BaseException) -> str:
     for part in parts:
         if part not in seen:
             seen.append(part)
-    return "invalid config: " + "; ".join(seen[:4])
+    text = "invalid config: " + "; ".join(seen[:4])
+    return text.replace("To sweep over it, add --multirun to your command line", SWEEP_ADVICE)
+
+
+SWEEP_ADVICE = (
+    "rlkit train runs one config; to sweep, loop (for s in 0 1 2; do rlkit train seed=$s; done), "
+    "or compare agents over seeds with rlkit bench"
+)

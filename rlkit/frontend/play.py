@@ -50,6 +50,8 @@ EVAL_KEYS = {
     "episodes": "greedy episodes (default: as many as the run evaluated, env.eval_episodes or eval.episodes)",
     "seed": "episode k starts from reset(seed=seed+k) (default: the seeds the run's own evaluations used)",
     "out": "where to write the JSON (default <run dir>/eval.json)",
+    "max_steps": "step cap per episode where the env has none (default: the run's eval.max_episode_steps)",
+    "ui": "progress on stderr: auto (a bar on a terminal, else a line every 5 s), rich, plain or none",
 }
 
 
@@ -282,6 +284,7 @@ def eval_command(args: list[str]) -> int:
     from rlkit.core.evaluation import evaluate
     from rlkit.core.headline import headline_of
     from rlkit.envs.factory import make_env
+    from rlkit.frontend.ui import EpisodeProgress
 
     opts, _ = parse_args("eval", args, EVAL_KEYS)
     if "run" not in opts:
@@ -291,11 +294,16 @@ def eval_command(args: list[str]) -> int:
     cfg = loaded.cfg
     episodes = _number(opts, "episodes", int, cfg.env.eval_episodes or cfg.eval.episodes, 1)
     seed = _number(opts, "seed", int, cfg.seed + EVAL_SEED_OFFSET)
+    max_steps = _number(opts, "max_steps", int, cfg.eval.max_episode_steps, 1)
+    ui = _eval_ui(opts.get("ui", "auto"))
     env = make_env(cfg.env, evaluation=True)
+    title = f"evaluating {cfg.agent.name} on {cfg.env.name}: {episodes:,} greedy episodes"
+    progress = EpisodeProgress(ui, title)
     try:
-        result = evaluate(loaded.agent, env, episodes, seed)
+        result = evaluate(loaded.agent, env, episodes, seed, max_steps, progress)
         headline = headline_of(env)
     finally:
+        progress.close()
         env.close()
     out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
     record = {
@@ -312,6 +320,16 @@ def eval_command(args: list[str]) -> int:
     print(eval_table(record), file=sys.stdout, flush=True)
     print(f"Wrote {out}", flush=True)
     return 0
+
+
+def _eval_ui(mode: str) -> Any:
+    """The progress display of `rlkit eval`, on stderr (stdout keeps the table)."""
+    from rlkit.frontend.ui import make_ui
+
+    modes = ("auto", "rich", "plain", "none")
+    if mode not in modes:
+        raise UserError(f"ui={mode} is invalid: valid values are {', '.join(modes)}")
+    return make_ui(mode, stream=sys.stderr)
 
 
 def eval_table(record: dict[str, Any]) -> str:
@@ -339,5 +357,6 @@ def eval_table(record: dict[str, Any]) -> str:
         ("return min", record["return_min"]),
         ("return max", record["return_max"]),
         ("length mean", record["length_mean"]),
+        ("truncated", record["truncated"]),
     ]
     return "\n".join([head, *[f"  {name:<12} {value:>12.2f}" for name, value in rows]])

@@ -9,7 +9,6 @@ from rich.console import Console, Group
 from rich.live import Live
 from rich.progress import (
     BarColumn,
-    MofNCompleteColumn,
     Progress,
     TextColumn,
     TimeElapsedColumn,
@@ -64,7 +63,7 @@ class RichUI(NullUI):
         self.progress = Progress(
             TextColumn("[bold]{task.description}"),
             BarColumn(),
-            MofNCompleteColumn(),
+            TextColumn("{task.fields[counts]}"),
             TextColumn("{task.fields[unit]}"),
             TimeElapsedColumn(),
             TextColumn("left"),
@@ -77,12 +76,15 @@ class RichUI(NullUI):
 
     def start(self, title: str) -> None:
         """Starts the live display."""
-        self._task = self.progress.add_task(title, total=None, unit="")
+        self._task = self.progress.add_task(title, total=None, unit="", counts="")
         self.live.start()
 
     def update(self, snap: Snapshot) -> None:
         """Moves the bar and rewrites the stats line; the display refreshes itself 4 times a second."""
-        self.progress.update(self._task, completed=snap.done_units, total=snap.total, unit=snap.unit)
+        counts = f"{snap.done_units:,}/{snap.total:,}"  # thousands separators: MofNCompleteColumn has none
+        self.progress.update(
+            self._task, completed=snap.done_units, total=snap.total, unit=snap.unit, counts=counts
+        )
         self.stats.plain = snap.stats()
 
     def stop(self, snap: Snapshot | None = None) -> None:
@@ -92,14 +94,41 @@ class RichUI(NullUI):
         self.live.stop()
 
 
-def make_ui(mode: str, console: Console | None = None) -> NullUI:
-    """ui=auto picks rich on a terminal and plain lines otherwise."""
+class EpisodeProgress:
+    """evaluate()'s on_episode callback: "k/n episodes" with steps/s and time left in a progress display."""
+
+    def __init__(self, ui: NullUI, title: str):
+        self.ui, self.title, self._clock = ui, title, time.perf_counter
+        self._t0 = self._next = 0.0
+        self._last: Snapshot | None = None
+
+    def __call__(self, episode: int, episodes: int, steps: int) -> None:
+        """Shows episode `episode` of `episodes` (at most 10 times a second)."""
+        now = self._clock()
+        if self._last is None:
+            self.ui.start(self.title)
+            self._t0 = now
+        elapsed = now - self._t0
+        self._last = Snapshot(steps, episode, episodes, "episodes", steps / max(elapsed, 1e-9), elapsed)
+        if now >= self._next or episode == episodes:
+            self._next = now + 0.1
+            self.ui.update(self._last)
+
+    def close(self) -> None:
+        """Leaves the last state on screen."""
+        if self._last is not None:
+            self.ui.stop(self._last)
+
+
+def make_ui(mode: str, console: Console | None = None, stream=None) -> NullUI:
+    """ui=auto picks rich on a terminal and plain lines otherwise, on `stream` (default stdout)."""
+    stream = stream or sys.stdout
     if mode == "auto":
-        mode = "rich" if sys.stdout.isatty() else "plain"
+        mode = "rich" if stream.isatty() else "plain"
     if mode == "rich":
-        return RichUI(console)
+        return RichUI(console or (Console(file=stream) if stream is not sys.stdout else None))
     if mode == "plain":
-        return PlainUI()
+        return PlainUI(stream=stream)
     return NullUI()
 
 
