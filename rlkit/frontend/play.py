@@ -8,6 +8,7 @@ printed as a table and written to eval.json, so the same seed gives the same num
 from __future__ import annotations
 
 import json
+import tempfile
 import sys
 from dataclasses import dataclass
 from pathlib import Path
@@ -296,6 +297,10 @@ def eval_command(args: list[str]) -> int:
     seed = _number(opts, "seed", int, cfg.seed + EVAL_SEED_OFFSET)
     max_steps = _number(opts, "max_steps", int, cfg.eval.max_episode_steps, 1)
     ui = _eval_ui(opts.get("ui", "auto"))
+    out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
+    with writing(out, "choose another out="):  # fails now, not after the episodes
+        out.parent.mkdir(parents=True, exist_ok=True)
+        tempfile.TemporaryFile(dir=out.parent).close()
     env = make_env(cfg.env, evaluation=True)
     title = f"evaluating {cfg.agent.name} on {cfg.env.name}: {episodes:,} greedy episodes"
     progress = EpisodeProgress(ui, title)
@@ -305,7 +310,6 @@ def eval_command(args: list[str]) -> int:
     finally:
         progress.close()
         env.close()
-    out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
     record = {
         "headline": headline.record(result.summary()),
         "run_dir": str(loaded.run_dir),
