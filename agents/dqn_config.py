@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from rlkit.agents.networks import TORSOS
-from rlkit.core.errors import UserError
+from rlkit.core.errors import check_ranges
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -107,6 +107,4 @@ class DQNConfig:
             ("precision", self.precision in PRECISIONS, f"one of {', '.join(PRECISIONS)}"),
             ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))

@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from rlkit.agents.networks import TORSOS, ScaledInput, build_torso, is_pixel_space, mlp
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.types import AgentContext, Transition
 
 NORMALIZE = ("none", "episode", "batch")
@@ -85,9 +85,7 @@ class ReinforceConfig:
             ("entropy_coef", self.entropy_coef >= 0.0, ">= 0"),
             ("max_grad_norm", self.max_grad_norm is None or self.max_grad_norm > 0.0, "> 0 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 # ----- the maths ------------------------------------------------------------------------------------------

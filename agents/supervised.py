@@ -21,7 +21,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 
 from rlkit.agents.supervised_models import INITS, MODELS
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.types import AgentContext, Transition
 
 OPTIMIZERS = ("sgd", "adam")
@@ -74,9 +74,7 @@ class SupervisedConfig:
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
             ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:

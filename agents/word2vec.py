@@ -37,7 +37,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.types import AgentContext, Transition
 
 OPTIMIZERS = ("adam", "sgd")
@@ -85,9 +85,7 @@ class Word2VecConfig:
             ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
             ("train_candidates", self.train_candidates is None or self.train_candidates >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 class SkipGram(nn.Module):

@@ -19,7 +19,7 @@ from rlkit.agents.networks import resolve_device
 from rlkit.core.checkpoint import Checkpointer
 from rlkit.core.config import register_schemas
 from rlkit.envs.factory import make_env, make_vector_env
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, check_ranges
 from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.frontend.rollout import check_video_env
 from rlkit.core.runner import Runner, Schedule
@@ -57,9 +57,7 @@ def validate(cfg: DictConfig) -> None:
         ("video.scale", cfg.video.scale >= 1, ">= 1"),
         ("stop.window", cfg.stop.window >= 1, ">= 1"),
     ]
-    for key, ok, allowed in checks:
-        if not ok:
-            raise UserError(f"{key}={OmegaConf.select(cfg, key)} is invalid: it must be {allowed}")
+    check_ranges("", checks, lambda key: str(OmegaConf.select(cfg, key)))
     if cfg.agent.name not in AGENTS:
         raise UserError(f"unknown agent '{cfg.agent.name}'; valid agents: {', '.join(sorted(AGENTS))}")
     check_device(cfg.device)
