@@ -75,6 +75,8 @@ def td_target(reward: float, terminated: bool, gamma: float, next_value: float) 
 class TabularAgent:
     """A Q-table learned by one of three TD rules; acts epsilon-greedily for all envs at once."""
 
+    Config = TabularConfig  # the typed config it is built from
+
     def __init__(self, cfg: TabularConfig, ctx: AgentContext):
         cfg.validate()
         self.cfg = cfg

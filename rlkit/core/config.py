@@ -109,6 +109,8 @@ class TrainConfig:
         device: auto (CUDA when present), cpu or cuda[:N]; tabular agents ignore it.
         ui: progress display: auto, rich, plain or none.
         log_every: env steps between periodic metric lines (time/sps, epsilon, agent metrics).
+        num_threads: torch's CPU threads for the whole process (None: torch's default, one per core; 1 is
+            much faster for small networks on a busy shared CPU). Set once by the front end, never by agents.
     """
 
     agent: Any = MISSING
@@ -120,6 +122,7 @@ class TrainConfig:
     device: str = "auto"
     ui: UIMode = UIMode.auto
     log_every: int = 1_000
+    num_threads: int | None = None
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     stop: StopConfig = field(default_factory=StopConfig)

@@ -56,6 +56,7 @@ def validate(cfg: DictConfig) -> None:
         ("video.fps", cfg.video.fps >= 1, ">= 1"),
         ("video.scale", cfg.video.scale >= 1, ">= 1"),
         ("stop.window", cfg.stop.window >= 1, ">= 1"),
+        ("num_threads", cfg.num_threads is None or cfg.num_threads >= 1, ">= 1 or null"),
     ]
     check_ranges("", checks, lambda key: str(OmegaConf.select(cfg, key)))
     if cfg.agent.name not in AGENTS:
@@ -84,8 +85,18 @@ def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "
         raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
 
 
+def set_num_threads(cfg: DictConfig) -> None:
+    """num_threads= sets torch's CPU thread count, once per run, for the whole process (null: torch's)."""
+    if cfg.get("num_threads") is not None:
+        import torch
+
+        torch.set_num_threads(cfg.num_threads)
+
+
 def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> Agent:
-    """The agent named by cfg.agent.name, built from its typed config and the env's spaces."""
+    """The agent named by cfg.agent.name, built from its typed config and the env's spaces (for train, play
+    and eval alike: the run's num_threads= is set here)."""
+    set_num_threads(cfg)
     ctx = AgentContext(
         observation_space=observation_space,
         action_space=action_space,
