@@ -35,7 +35,7 @@ def seeded(seed: int, device: str | torch.device = "cpu") -> Iterator[None]:
 class RandomStream:
     """A private random state for torch's CPU generator (and the CUDA generator of `device`), and with
     `python_numpy=True` for Python's `random` and NumPy's global generator too; `with stream:` makes it the
-    global one for the block. Seeded as `torch.manual_seed(seed)` (and `random.seed`, `np.random.seed`) would."""
+    global one for the block. Seeded as torch.manual_seed(seed) (and random.seed, np.random.seed) would."""
 
     def __init__(self, seed: int, device: str | torch.device = "cpu", python_numpy: bool = False):
         self.cuda = _cuda_index(device)
