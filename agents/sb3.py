@@ -62,6 +62,9 @@ class SB3AgentBase:
         self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any], rng: RandomStream
     ):
         self.model, self.cfg, self.num_envs, self.rng = model, cfg, ctx.num_envs, rng
+        # SB3 acts from torch's generator, and from NumPy's for epsilon-greedy (DQN, QRDQN) or action noise
+        noise = getattr(model, "action_noise", None)
+        self._act_draws_numpy = hasattr(model, "exploration_rate") or noise is not None
         total = getattr(ctx, "total_steps", None) or cfg.schedule_steps or zoo_run.get("n_timesteps")
         self.schedule_steps = int(total or FALLBACK_SCHEDULE_STEPS)
         model._total_timesteps = self.schedule_steps
@@ -72,7 +75,7 @@ class SB3AgentBase:
         """SB3's exploration action for each env (from the agent's stream); greedy when not exploring."""
         if not explore:
             return self.act_greedy(obs)
-        with self.rng:
+        with self.rng.active(python_numpy=self._act_draws_numpy):
             return self._explore(obs)
 
     def update(self) -> dict[str, float]:
