@@ -20,7 +20,8 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
+from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 
 
@@ -35,7 +36,6 @@ class CharRNNConfig:
         dropout: dropout on each layer's output while training (the book's keep_prob 0.5), in [0, 1).
         lr: Adam learning rate (0.01 for Shakespeare).
         grad_clip: clip the gradient's global norm to this (the book's 5; None: no clipping).
-        num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
     """
 
     name: str = "char_rnn"
@@ -44,7 +44,6 @@ class CharRNNConfig:
     dropout: float = 0.5
     lr: float = 0.01
     grad_clip: float | None = 5.0
-    num_threads: int | None = None
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
@@ -54,11 +53,8 @@ class CharRNNConfig:
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("lr", self.lr > 0, "> 0"),
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
-            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 class CharRNN(nn.Module):
@@ -114,17 +110,17 @@ class CharRNNAgent(ModelCheckpointMixin):
         cfg.validate()
         self.cfg, self.device = cfg, torch.device(ctx.device)
         vocab = char_vocab(ctx)
-        if cfg.num_threads is not None:
-            torch.set_num_threads(cfg.num_threads)
-        torch.manual_seed(ctx.seed)
-        self.model = CharRNN(vocab, cfg.hidden, cfg.num_layers, cfg.dropout).to(self.device)
+        self.rng = RandomStream(ctx.seed, self.device)  # initialisation and dropout draw from it
+        with self.rng:
+            self.model = CharRNN(vocab, cfg.hidden, cfg.num_layers, cfg.dropout).to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.updates = 0
         self._batch: Transition | None = None
         self._forward: tuple[np.ndarray, torch.Tensor] | None = None
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
-        return self.model(torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1))
+        with self.rng:
+            return self.model(torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1))
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Log-probabilities of the next char: (num_envs, batch, num_steps, vocab) float32."""

@@ -25,6 +25,7 @@ from rlkit.agents.dqn_heads import QNetwork
 from rlkit.agents.networks import is_pixel_space
 from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, describe_space
 from rlkit.core.schedules import linear_schedule
+from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition
 
 __all__ = ["PRECISIONS", "DQNAgent", "DQNConfig", "td_target", "double_next_value", "max_next_value"]
@@ -101,15 +102,13 @@ class DQNAgent:
                 f"{describe_space(ctx.action_space)}; "
                 "use an env with discrete actions (CartPole-v1, an Atari game, ...)"
             )
-        if cfg.num_threads is not None:
-            torch.set_num_threads(cfg.num_threads)
         self.cfg, self.device = cfg, torch.device(ctx.device)
         self.precision = effective_precision(cfg.precision, self.device)
         self.n_actions, self._act_start = int(ctx.action_space.n), int(ctx.action_space.start)
-        torch.manual_seed(ctx.seed)
-        self.q = QNetwork(ctx.observation_space, self.n_actions, cfg.network, cfg.hidden, cfg.dueling)
+        net = (ctx.observation_space, self.n_actions, cfg.network, cfg.hidden, cfg.dueling)
+        with seeded(ctx.seed):  # the weights torch.manual_seed(seed) would give, global RNG untouched
+            self.q, self.target = QNetwork(*net), QNetwork(*net)
         self.q.to(self.device)
-        self.target = QNetwork(ctx.observation_space, self.n_actions, cfg.network, cfg.hidden, cfg.dueling)
         self.target.to(self.device).requires_grad_(False)
         self.target.load_state_dict(self.q.state_dict())
         self._params = list(self.q.parameters())
@@ -250,7 +249,6 @@ class DQNAgent:
             "next_train": self._next_train,
             "next_target": self._next_target,
             "rng": self.rng.bit_generator.state,
-            "torch_rng": torch.get_rng_state(),
         }
         if self.cfg.save_replay:
             state["replay"] = self.buffer.state_dict()
@@ -267,8 +265,7 @@ class DQNAgent:
         self.scaler.load_state_dict(state["scaler"])
         self.steps, self.updates = int(state["steps"]), int(state["updates"])
         self._next_train, self._next_target = int(state["next_train"]), int(state["next_target"])
-        self.rng.bit_generator.state = state["rng"]
-        torch.set_rng_state(state["torch_rng"])
+        self.rng.bit_generator.state = state["rng"]  # (older checkpoints' "torch_rng" is unused: no draws)
         if "replay" in state:
             self.buffer.load_state_dict(state["replay"])
         else:  # the buffer starts empty: refill it as a new run would before learning again

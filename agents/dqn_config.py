@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import torch
 
 from rlkit.agents.networks import TORSOS
-from rlkit.core.errors import UserError
+from rlkit.core.errors import check_ranges
 
 PRECISIONS = {"fp32": None, "bf16": torch.bfloat16, "fp16": torch.float16}
 
@@ -45,7 +45,6 @@ class DQNConfig:
         epsilon_decay_steps: env steps of the linear decay.
         precision: fp32, bf16 or fp16 (autocast with fp32 master weights; fp16 uses a gradient scaler).
             bf16 runs where the hardware has it (CUDA, CPUs with AVX-512 BF16 / AMX), else fp32.
-        num_threads: torch CPU threads (None: torch's default).
         save_replay: include the replay buffer in checkpoints.
     """
 
@@ -76,7 +75,6 @@ class DQNConfig:
     epsilon_final: float = 0.01
     epsilon_decay_steps: int = 1_000_000
     precision: str = "fp32"
-    num_threads: int | None = None
     save_replay: bool = False
 
     def validate(self) -> None:
@@ -105,8 +103,5 @@ class DQNConfig:
             ("epsilon_final", 0.0 <= self.epsilon_final <= 1.0, "in [0, 1]"),
             ("epsilon_decay_steps", self.epsilon_decay_steps >= 0, ">= 0"),
             ("precision", self.precision in PRECISIONS, f"one of {', '.join(PRECISIONS)}"),
-            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))

@@ -25,7 +25,8 @@ import torch
 from torch import nn
 
 from rlkit.agents.networks import TORSOS, ScaledInput, build_torso, is_pixel_space, mlp
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
+from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition
 
 NORMALIZE = ("none", "episode", "batch")
@@ -51,7 +52,6 @@ class ReinforceConfig:
         entropy_coef: weight of the entropy bonus.
         max_grad_norm: clip the gradient's global norm to this (None: no clipping).
         log_std_init: initial log standard deviation of the Gaussian policy (Box actions).
-        num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
     """
 
     name: str = "reinforce"
@@ -68,7 +68,6 @@ class ReinforceConfig:
     entropy_coef: float = 0.0
     max_grad_norm: float | None = None
     log_std_init: float = 0.0
-    num_threads: int | None = None
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
@@ -77,7 +76,6 @@ class ReinforceConfig:
             ("lr", self.lr > 0.0, "> 0"),
             ("gamma", 0.0 <= self.gamma <= 1.0, "in [0, 1]"),
             ("batch_episodes", self.batch_episodes >= 1, ">= 1"),
-            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
             ("network", self.network in TORSOS, f"one of {', '.join(TORSOS)}"),
             ("hidden", all(h >= 1 for h in self.hidden), "a list of sizes >= 1"),
             ("normalize_returns", self.normalize_returns in NORMALIZE, f"one of {', '.join(NORMALIZE)}"),
@@ -85,9 +83,7 @@ class ReinforceConfig:
             ("entropy_coef", self.entropy_coef >= 0.0, ">= 0"),
             ("max_grad_norm", self.max_grad_norm is None or self.max_grad_norm > 0.0, "> 0 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 # ----- the maths ------------------------------------------------------------------------------------------
@@ -169,8 +165,6 @@ class ReinforceAgent:
 
     def __init__(self, cfg: ReinforceConfig, ctx: AgentContext):
         cfg.validate()
-        if cfg.num_threads is not None:
-            torch.set_num_threads(cfg.num_threads)
         self.cfg, self.device = cfg, torch.device(ctx.device)
         space, obs_ok = ctx.action_space, isinstance(ctx.observation_space, gym.spaces.Box)
         if obs_ok and isinstance(space, gym.spaces.Discrete):
@@ -186,8 +180,7 @@ class ReinforceAgent:
                 "try env=CartPole-v1 (or Pendulum-v1), or a tabular agent for this env"
             )
         self.action_space = space
-        with torch.random.fork_rng(devices=[]):  # reproducible weights without touching global RNG state
-            torch.manual_seed(ctx.seed)
+        with seeded(ctx.seed):  # reproducible weights without touching global RNG state
             body = build_net(ctx.observation_space, action_dim, cfg, ctx.agent_name or "reinforce")
             self.policy = Policy(body, action_dim, self.gaussian, cfg.log_std_init).to(self.device)
             value = build_net(ctx.observation_space, 1, cfg, "reinforce") if cfg.baseline else None

@@ -12,7 +12,6 @@ Checkpoints hold tensors and numbers only (never SB3's zip/pickle); the replay /
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -21,6 +20,7 @@ import torch
 
 from rlkit.agents.sb3_model import build_model, needs_transpose
 from rlkit.core.errors import UserError
+from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext
 
 FALLBACK_SCHEDULE_STEPS = 100_000
@@ -40,7 +40,6 @@ class SB3Config:
         schedule_steps: env steps SB3's schedules span (learning rate, clip range, DQN exploration); the YAML
             sets it to the run's total_steps; null then means the Zoo's n_timesteps, else 100,000.
         env_id: the env's Gymnasium id (set by the YAML from env.id), to look up the Zoo's table.
-        num_threads: torch CPU threads (null: torch's default; 1 is often fastest for small MLPs).
     """
 
     name: str = "sb3"
@@ -51,19 +50,44 @@ class SB3Config:
     device: str | None = None
     schedule_steps: int | None = None
     env_id: str = ""
-    num_threads: int | None = None
 
 
 class SB3AgentBase:
-    """What both adapters share: the model, schedule progress, metrics, RNG and checkpoint plumbing."""
+    """What both adapters share: the model, schedule progress, metrics, RNG and checkpoint plumbing.
 
-    def __init__(self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any]):
-        self.model, self.cfg, self.num_envs = model, cfg, ctx.num_envs
+    SB3 draws from Python's, NumPy's and torch's global generators: the agent's own RandomStream `rng`
+    (the one the model was built in) stands in for them while it acts and trains (act, update)."""
+
+    def __init__(
+        self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any], rng: RandomStream
+    ):
+        self.model, self.cfg, self.num_envs, self.rng = model, cfg, ctx.num_envs, rng
+        # SB3 acts from torch's generator, and from NumPy's for epsilon-greedy (DQN, QRDQN) or action noise
+        noise = getattr(model, "action_noise", None)
+        self._act_draws_numpy = hasattr(model, "exploration_rate") or noise is not None
         total = getattr(ctx, "total_steps", None) or cfg.schedule_steps or zoo_run.get("n_timesteps")
         self.schedule_steps = int(total or FALLBACK_SCHEDULE_STEPS)
         model._total_timesteps = self.schedule_steps
         self.transpose = needs_transpose(ctx.observation_space)
         self.model.policy.set_training_mode(False)
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """SB3's exploration action for each env (from the agent's stream); greedy when not exploring."""
+        if not explore:
+            return self.act_greedy(obs)
+        with self.rng.active(python_numpy=self._act_draws_numpy):
+            return self._explore(obs)
+
+    def update(self) -> dict[str, float]:
+        """SB3's train() when its own loop would run it (drawing from the agent's stream); its metrics."""
+        with self.rng:
+            return self._update()
+
+    def _explore(self, obs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _update(self) -> dict[str, float]:
+        raise NotImplementedError
 
     # ----- helpers for the adapters -----
     def _obs(self, obs: np.ndarray) -> np.ndarray:
@@ -112,7 +136,7 @@ class SB3AgentBase:
                 "exploration_rate": float(getattr(m, "exploration_rate", 0.0)),
                 **self._extra_counters(),
             },
-            "rng": _rng_state(m),
+            "rng": {**self.rng.state_dict(), "space": dict(m.action_space.np_random.bit_generator.state)},
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
@@ -133,7 +157,8 @@ class SB3AgentBase:
             m.exploration_rate = c["exploration_rate"]
         m._update_current_progress_remaining(m.num_timesteps, self.schedule_steps)
         self._load_extra_counters(c)
-        _set_rng_state(m, state["rng"])
+        self.rng.load_state_dict(state["rng"])
+        m.action_space.np_random.bit_generator.state = state["rng"]["space"]
 
     def _extra_counters(self) -> dict[str, Any]:
         return {}
@@ -148,43 +173,25 @@ def _resolve(obj: Any, dotted: str) -> Any:
     return obj
 
 
-def _rng_state(model: Any) -> dict[str, Any]:
-    """Python, NumPy, torch and action-space RNG states as plain data (SB3 uses the global generators)."""
-    py_state, np_state = random.getstate(), np.random.get_state()
-    space_rng = model.action_space.np_random.bit_generator.state
-    return {
-        "python": [py_state[0], list(py_state[1]), py_state[2]],
-        "numpy": [np_state[0], torch.from_numpy(np_state[1].astype(np.int64)), *np_state[2:]],
-        "torch": torch.get_rng_state(),
-        "space": {k: v for k, v in space_rng.items()},
-    }
-
-
-def _set_rng_state(model: Any, state: dict[str, Any]) -> None:
-    version, internal, gauss = state["python"]
-    random.setstate((version, tuple(internal), gauss))
-    name, keys, *rest = state["numpy"]
-    np.random.set_state((name, keys.numpy().astype(np.uint32), *rest))
-    torch.set_rng_state(state["torch"])
-    model.action_space.np_random.bit_generator.state = state["space"]
-
-
-def sb3_agent(cfg: SB3Config, ctx: AgentContext) -> SB3AgentBase:
-    """The adapter for cfg.algo: on-policy (PPO, A2C, TRPO, ...) or off-policy (DQN, SAC, TD3, QRDQN, ...)."""
-    from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
-
-    from rlkit.agents.sb3_offpolicy import SB3OffPolicyAgent
-    from rlkit.agents.sb3_onpolicy import SB3OnPolicyAgent
-
-    model, zoo_run = build_model(cfg, ctx)
-    adapter = SB3OnPolicyAgent if isinstance(model, OnPolicyAlgorithm) else SB3OffPolicyAgent
-    return adapter(model, cfg, ctx, zoo_run)
-
-
 class SB3Agent:
-    """`_target_` of the SB3 agent YAMLs: building one returns the on- or off-policy adapter for agent.algo."""
+    """`SB3Agent(cfg, ctx)` is the adapter for cfg.algo: on-policy (PPO, A2C, TRPO, ...) or off-policy (DQN,
+    SAC, TD3, QRDQN, ...). The model is built, and SB3 seeds its global generators, inside the agent's own
+    RandomStream, so the process's generators are left as they were."""
 
     Config = SB3Config
 
     def __new__(cls, cfg: SB3Config, ctx: AgentContext) -> SB3AgentBase:  # type: ignore[misc]
-        return sb3_agent(cfg, ctx)
+        from stable_baselines3.common.on_policy_algorithm import OnPolicyAlgorithm
+        from stable_baselines3.common.utils import get_device
+
+        from rlkit.agents.sb3_offpolicy import SB3OffPolicyAgent
+        from rlkit.agents.sb3_onpolicy import SB3OnPolicyAgent
+
+        rng = RandomStream(ctx.seed, get_device(cfg.device or ctx.device), python_numpy=True)
+        with rng:
+            model, zoo_run = build_model(cfg, ctx)
+        adapter = SB3OnPolicyAgent if isinstance(model, OnPolicyAlgorithm) else SB3OffPolicyAgent
+        return adapter(model, cfg, ctx, zoo_run, rng)
+
+
+sb3_agent = SB3Agent  # the name callers used when this was a factory function

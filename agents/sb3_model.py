@@ -12,7 +12,6 @@ import warnings
 from typing import TYPE_CHECKING, Any
 
 import gymnasium as gym
-import torch
 
 from rlkit.agents.sb3_zoo import merge_hyperparams, zoo_key, zoo_run_settings
 from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, describe_space
@@ -128,10 +127,6 @@ def build_model(cfg: SB3Config, ctx: AgentContext) -> tuple[Any, dict[str, Any]]
     if unknown:
         valid = ", ".join(sorted(accepted))
         raise UserError(f"agent.hyperparams.{unknown[0]} is not a {cfg.algo} argument; valid: {valid}")
-    if cfg.num_threads is not None:
-        if cfg.num_threads < 1:
-            raise UserError(f"agent.num_threads={cfg.num_threads} is invalid: it must be >= 1 or null")
-        torch.set_num_threads(cfg.num_threads)
     device = cfg.device or ctx.device
     env = stub_vec_env(ctx.observation_space, ctx.action_space, ctx.num_envs)
     try:

@@ -17,6 +17,7 @@ import numpy as np
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
 from rlkit.agents.sb3 import SB3AgentBase, SB3Config
+from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 
 
@@ -28,8 +29,10 @@ def timeout_infos(terminated: np.ndarray, truncated: np.ndarray) -> list[dict[st
 class SB3OffPolicyAgent(SB3AgentBase):
     """An SB3 off-policy model collecting through rlkit's act / observe / update."""
 
-    def __init__(self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any]):
-        super().__init__(model, cfg, ctx, zoo_run)
+    def __init__(
+        self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any], rng: RandomStream
+    ):
+        super().__init__(model, cfg, ctx, zoo_run, rng)
         freq = model.train_freq
         if freq.unit == TrainFrequencyUnit.EPISODE and ctx.num_envs > 1:
             from rlkit.core.errors import UserError
@@ -44,10 +47,8 @@ class SB3OffPolicyAgent(SB3AgentBase):
 
             model.action_noise = VectorizedActionNoise(model.action_noise, ctx.num_envs)
 
-    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        """SB3's exploration action for each env; its deterministic policy when not exploring."""
-        if not explore:
-            return self.act_greedy(obs)
+    def _explore(self, obs: np.ndarray) -> np.ndarray:
+        """SB3's exploration action for each env."""
         m = self.model
         if m.use_sde and (
             self._sde_steps == 0 or (m.sde_sample_freq > 0 and self._sde_steps % m.sde_sample_freq == 0)
@@ -87,7 +88,7 @@ class SB3OffPolicyAgent(SB3AgentBase):
             return self._steps_since_train >= freq.frequency
         return self._episodes_since_train >= freq.frequency
 
-    def update(self) -> dict[str, float]:
+    def _update(self) -> dict[str, float]:
         """SB3's train() once train_freq is collected and learning_starts is passed; its metrics."""
         m = self.model
         if not self._collected_enough():

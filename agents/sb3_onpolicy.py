@@ -18,6 +18,7 @@ from gymnasium import spaces
 from stable_baselines3.common.utils import obs_as_tensor
 
 from rlkit.agents.sb3 import SB3AgentBase, SB3Config
+from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 
 
@@ -32,8 +33,10 @@ def bootstrap_truncated(
 class SB3OnPolicyAgent(SB3AgentBase):
     """An SB3 on-policy model collecting rollouts through rlkit's act / observe / update."""
 
-    def __init__(self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any]):
-        super().__init__(model, cfg, ctx, zoo_run)
+    def __init__(
+        self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any], rng: RandomStream
+    ):
+        super().__init__(model, cfg, ctx, zoo_run, rng)
         self._episode_starts = np.ones(ctx.num_envs, dtype=bool)
         self._step: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = (
             None  # actions, values, log-probs
@@ -43,10 +46,8 @@ class SB3OnPolicyAgent(SB3AgentBase):
         self._n_steps = 0  # vector steps in the current rollout
         model.rollout_buffer.reset()
 
-    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        """Sampled actions (values and log-probs kept for the buffer); the deterministic policy otherwise."""
-        if not explore:
-            return self.act_greedy(obs)
+    def _explore(self, obs: np.ndarray) -> np.ndarray:
+        """Sampled actions (values and log-probs kept for the buffer)."""
         m = self.model
         if m.use_sde and (
             self._n_steps == 0 or (m.sde_sample_freq > 0 and self._n_steps % m.sde_sample_freq == 0)
@@ -89,7 +90,7 @@ class SB3OnPolicyAgent(SB3AgentBase):
         self._n_steps += 1
         m._episode_num += int(self._episode_starts.sum())
 
-    def update(self) -> dict[str, float]:
+    def _update(self) -> dict[str, float]:
         """With a full rollout: GAE returns, SB3's train(), a fresh buffer; returns SB3's train metrics."""
         m = self.model
         if not m.rollout_buffer.full:

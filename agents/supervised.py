@@ -21,7 +21,8 @@ import torch.nn.functional as F
 from gymnasium import spaces
 
 from rlkit.agents.supervised_models import INITS, MODELS
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
+from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 
 OPTIMIZERS = ("sgd", "adam")
@@ -41,7 +42,6 @@ class SupervisedConfig:
         hidden: width of the model's hidden layer (CNN's FC layer, LSTM units, MLP layers).
         dropout: dropout probability in [0, 1) where the model has dropout (the CNN).
         grad_clip: clip the gradient's global norm to this (None: no clipping).
-        num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
         init: torch (PyTorch's default initialisation) or book (lstm_classifier only: the initialisation of
             the book's TensorFlow example, which its plain-SGD recipe needs; see agents/supervised_models.py).
     """
@@ -55,7 +55,6 @@ class SupervisedConfig:
     hidden: int = 64
     dropout: float = 0.0
     grad_clip: float | None = None
-    num_threads: int | None = None
     init: str = "torch"
 
     def validate(self) -> None:
@@ -72,11 +71,8 @@ class SupervisedConfig:
             ("hidden", self.hidden >= 1, ">= 1"),
             ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
-            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 def masked_cross_entropy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
@@ -165,12 +161,15 @@ class ModelCheckpointMixin:
         return value
 
     def state_dict(self) -> dict[str, Any]:
-        """Model and optimiser state and the update count."""
-        return {
+        """Model and optimiser state, the update count (and the agent's RandomStream `rng`, if it has one)."""
+        state = {
             "model": self.model.state_dict(),
             "optimizer": self.optimizer.state_dict(),
             "updates": self.updates,
         }
+        if isinstance(getattr(self, "rng", None), RandomStream):
+            state["torch_rng"] = self.rng.state_dict()
+        return state
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
         """Restores a state_dict(); refuses one of another model (shape, vocabulary, width or depth)."""
@@ -180,6 +179,8 @@ class ModelCheckpointMixin:
             raise UserError(f"checkpoint does not fit model '{self.model_name}': {err}") from err
         self.optimizer.load_state_dict(state["optimizer"])
         self.updates = int(state["updates"])
+        if "torch_rng" in state and isinstance(getattr(self, "rng", None), RandomStream):
+            self.rng.load_state_dict(state["torch_rng"])
 
 
 class SupervisedAgent(ModelCheckpointMixin):
@@ -196,11 +197,10 @@ class SupervisedAgent(ModelCheckpointMixin):
         cfg.validate()
         self.cfg, self.device = cfg, torch.device(ctx.device)
         self.kind, obs_shape, out_shape = task_shapes(ctx)
-        if cfg.num_threads is not None:
-            torch.set_num_threads(cfg.num_threads)
-        torch.manual_seed(ctx.seed)
+        self.rng = RandomStream(ctx.seed, self.device)  # initialisation and dropout draw from it
         pixels = ctx.observation_space.dtype == np.uint8
-        self.model = MODELS[cfg.model](obs_shape, out_shape, cfg, pixels).to(self.device)
+        with self.rng:
+            self.model = MODELS[cfg.model](obs_shape, out_shape, cfg, pixels).to(self.device)
         params = self.model.parameters()
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -215,7 +215,8 @@ class SupervisedAgent(ModelCheckpointMixin):
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         """The model's output for (num_envs, batch, ...) observations, as (num_envs * batch, ...)."""
         x = torch.as_tensor(np.asarray(obs), device=self.device)
-        return self.model(x.flatten(0, 1))
+        with self.rng:
+            return self.model(x.flatten(0, 1))
 
     def _predict(self, out: torch.Tensor) -> torch.Tensor:
         return out.argmax(dim=-1) if self.kind == "classification" else out

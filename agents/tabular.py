@@ -15,7 +15,7 @@ import gymnasium as gym
 import numpy as np
 import torch
 
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.schedules import linear_schedule
 from rlkit.core.types import AgentContext, Transition
 
@@ -57,9 +57,7 @@ class TabularConfig:
             ("epsilon_final", self.epsilon_final is None or 0.0 <= self.epsilon_final <= 1.0, "in [0, 1]"),
             ("epsilon_decay_steps", self.epsilon_decay_steps >= 0, ">= 0"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 def epsilon_greedy_probs(q_row: list[float], epsilon: float) -> list[float]:

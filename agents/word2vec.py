@@ -37,7 +37,8 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
-from rlkit.core.errors import IncompatibleError, UserError, describe_space
+from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
+from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition
 
 OPTIMIZERS = ("adam", "sgd")
@@ -58,7 +59,6 @@ class Word2VecConfig:
         distortion: the unigram counts' exponent (0.75; 0 is uniform).
         optimizer: adam (sparse Adam) or sgd (sparse SGD, the book's GradientDescentOptimizer).
         lr: learning rate (0.03 for adam, as in configs/agent/word2vec.yaml; the book's SGD uses 1.0).
-        num_threads: torch CPU threads (None: torch's default; 1 is much faster on a busy shared CPU).
         train_candidates: while training, rank context answers among this many most frequent words
             (None: the whole vocabulary); greedy acting (evaluation) always uses the whole vocabulary.
     """
@@ -70,7 +70,6 @@ class Word2VecConfig:
     distortion: float = 0.75
     optimizer: str = "adam"
     lr: float = 0.03
-    num_threads: int | None = None
     train_candidates: int | None = 4096
 
     def validate(self) -> None:
@@ -82,12 +81,9 @@ class Word2VecConfig:
             ("distortion", 0 <= self.distortion <= 1, "in [0, 1]"),
             ("optimizer", self.optimizer in OPTIMIZERS, f"one of {', '.join(OPTIMIZERS)}"),
             ("lr", self.lr > 0, "> 0"),
-            ("num_threads", self.num_threads is None or self.num_threads >= 1, ">= 1 or null"),
             ("train_candidates", self.train_candidates is None or self.train_candidates >= 1, ">= 1 or null"),
         ]
-        for key, ok, allowed in checks:
-            if not ok:
-                raise UserError(f"agent.{key}={getattr(self, key)!r} is invalid: it must be {allowed}")
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
 class SkipGram(nn.Module):
@@ -159,11 +155,9 @@ class Word2VecAgent(ModelCheckpointMixin):
         cfg.validate()
         self.cfg, self.device = cfg, torch.device(ctx.device)
         self.vocab, self.k = word2vec_spaces(ctx)
-        if cfg.num_threads is not None:
-            torch.set_num_threads(cfg.num_threads)
-        torch.manual_seed(ctx.seed)
         self.generator = torch.Generator().manual_seed(ctx.seed)  # noise words, drawn on the CPU
-        self.model = SkipGram(self.vocab, cfg.embedding_size).to(self.device)
+        with seeded(ctx.seed):
+            self.model = SkipGram(self.vocab, cfg.embedding_size).to(self.device)
         params = list(self.model.parameters())
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.SparseAdam(params, lr=cfg.lr)

@@ -148,7 +148,7 @@ def main() -> None:
     for run in contestants.values():
         run(args.learning_starts + 600)
         if args.threads:
-            torch.set_num_threads(args.threads)  # the agent's config may have changed it
+            torch.set_num_threads(args.threads)  # the run's num_threads= may have changed it
     names = list(contestants)
     times: dict[str, list[float]] = {n: [] for n in names}
     for r in range(args.rounds):

@@ -50,7 +50,7 @@ def time_rlkit(algo: str, steps: int, seed: int, root: Path) -> float:
             f"num_envs={N_ENVS[algo]}",
             f"total_steps={steps}",
             f"seed={seed}",
-            "agent.num_threads=1",
+            "num_threads=1",
             "device=cpu",
             "ui=none",
             "eval.every=0",

@@ -1,7 +1,7 @@
 """Supervised tasks: the quality each default config reaches, its time, and rlkit's speed against a bare loop.
 
 For each task, ``rlkit train agent=<model> env=<task>`` with its default length runs in this process (the
-exact config the CLI composes, ``ui=none``, ``agent.num_threads=1``), and reports the final test accuracy
+exact config the CLI composes, ``ui=none``, ``num_threads=1``), and reports the final test accuracy
 (``eval/accuracy``: every test example once) beside the book's figure. Side by side, alternating in the same
 process, a bare PyTorch loop trains the same model (same init seed, optimiser, minibatches of the same
 arrays, same number of steps) and scores the test split once; the ratio of median steps/s, rlkit / bare,
@@ -58,7 +58,7 @@ METRIC = {"char": "bpc", "char_full": "bpc", "ar": "mse", "lstm_ts": "mse"}
 
 def run_rlkit(overrides: list[str], run_dir: Path, metric: str = "accuracy") -> dict:
     """The CLI's run in-process; times runner.train() (the final evaluation included)."""
-    cfg = compose_config(["ui=none", "agent.num_threads=1", *overrides])
+    cfg = compose_config(["ui=none", "num_threads=1", *overrides])
     runner = build_runner(cfg, run_dir)
     t0 = time.perf_counter()
     counters = runner.train()

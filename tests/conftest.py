@@ -34,7 +34,8 @@ def run_dir(tmp_path: Path) -> Path:
 
 @pytest.fixture(autouse=True)
 def restore_torch_threads():
-    """agent.num_threads sets torch's process-wide thread count: put it back after each test."""
+    """The run-level num_threads= (set by the front end, in-process here) sets torch's process-wide
+    thread count, as do tests that call torch.set_num_threads: put it back after each test."""
     import torch
 
     threads = torch.get_num_threads()

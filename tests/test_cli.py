@@ -68,8 +68,8 @@ def test_user_error_subprocess_is_one_line(tmp_path: Path) -> None:
             "rejected env.kwargs {'map_name': '9x9'}",
         ),
         (
-            ["train", "agent=reinforce", "env=CartPole-v1", "agent.num_threads=0"],
-            "agent.num_threads=0 is invalid",
+            ["train", "agent=reinforce", "env=CartPole-v1", "num_threads=0"],
+            "num_threads=0 is invalid",
         ),
         (
             ["train", "agent=q_learning", "env=word2vec"],  # spaces with per-entry bounds, still one line

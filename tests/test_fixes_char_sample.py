@@ -19,7 +19,7 @@ def char_run(tmp_path_factory) -> Path:
     run_dir = folder / "run"
     overrides = [
         "agent=char_rnn", "env=char_text", f"env.kwargs.path={text}", "env.kwargs.num_steps=20",
-        "total_steps=120", "agent.hidden=32", "agent.dropout=0.0", "agent.num_threads=1",
+        "total_steps=120", "agent.hidden=32", "agent.dropout=0.0", "num_threads=1",
     ]  # fmt: skip
     assert main(["train", "ui=none", f"hydra.run.dir={run_dir}", *overrides]) == 0
     return run_dir

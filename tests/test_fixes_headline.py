@@ -23,7 +23,7 @@ def cli(capsys, *args: str) -> tuple[int, str]:
 @pytest.fixture(scope="module")
 def digits_run(tmp_path_factory) -> Path:
     run_dir = tmp_path_factory.mktemp("digits") / "run"
-    overrides = ["agent=mnist_cnn", "env=digits", "total_steps=30", "agent.num_threads=1"]
+    overrides = ["agent=mnist_cnn", "env=digits", "total_steps=30", "num_threads=1"]
     assert main(["train", "ui=none", f"hydra.run.dir={run_dir}", *overrides]) == 0
     return run_dir
 
@@ -91,7 +91,7 @@ def test_char_rnn_run_reports_bits_per_char(tmp_path: Path, capsys) -> None:
     run_dir = tmp_path / "run"
     code, out = cli(
         capsys, "train", "ui=plain", f"hydra.run.dir={run_dir}", "agent=char_rnn", "env=char_text",
-        "total_steps=4", "agent.hidden=8", "agent.num_layers=1", "agent.num_threads=1",
+        "total_steps=4", "agent.hidden=8", "agent.num_layers=1", "num_threads=1",
     )  # fmt: skip
     assert code == 0
     summary = json.loads((run_dir / "summary.json").read_text())

@@ -218,7 +218,7 @@ def test_a_map_file_is_read(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     "overrides",
     [
-        ["+experiment=dqn_cartpole", "total_steps=800", "agent.learning_starts=300", "agent.num_threads=1"],
+        ["+experiment=dqn_cartpole", "total_steps=800", "agent.learning_starts=300", "num_threads=1"],
         ["agent=reinforce", "env=CartPole-v1", "total_steps=1500"],
     ],
     ids=["dqn", "reinforce"],

@@ -109,12 +109,15 @@ class RunConfig:
         total_steps: env steps to train for (None: see total_episodes, then env.default_total_*).
         total_episodes: episodes to train for; with total_steps too, whichever comes first ends training.
         log_every: env steps between periodic metric lines (time/sps, epsilon, agent metrics).
+        num_threads: torch's CPU threads for the whole process (None: torch's default, one per core; 1 is
+            much faster for small networks on a busy shared CPU). Set once by the front end, never by agents.
     """
 
     seed: int = 0
     total_steps: int | None = None
     total_episodes: int | None = None
     log_every: int = 1_000
+    num_threads: int | None = None
     eval: EvalConfig = field(default_factory=EvalConfig)
     checkpoint: CheckpointConfig = field(default_factory=CheckpointConfig)
     stop: StopConfig = field(default_factory=StopConfig)

@@ -1,5 +1,9 @@
 """User-facing errors: the CLI prints their message on one line and exits non-zero, without a traceback."""
 
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+
 
 class UserError(ValueError):
     """A mistake in what the user asked for (a config value, a name, a file), with the valid choices."""
@@ -11,6 +15,14 @@ class IncompatibleError(UserError):
 
 class RlkitWarning(UserWarning):
     """A setting that runs, but probably not as meant; the CLI prints it as one `rlkit: warning:` line."""
+
+
+def check_ranges(prefix: str, checks: Iterable[tuple[str, bool, str]], shown: Callable[[str], str]) -> None:
+    """Raises UserError for the first (key, ok, allowed) check that failed, as
+    `<prefix><key>=<shown(key)> is invalid: it must be <allowed>` (the config classes' validate())."""
+    for key, ok, allowed in checks:
+        if not ok:
+            raise UserError(f"{prefix}{key}={shown(key)} is invalid: it must be {allowed}")
 
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:

@@ -80,7 +80,15 @@ class RecentMetric:
         return sum(v * w for v, w in self._values) / weight if weight > 0 else None
 
 
-RETURN_KEYS = ("episodes", "return_mean", "return_std", "return_min", "return_max", "length_mean", "truncated")
+RETURN_KEYS = (
+    "episodes",
+    "return_mean",
+    "return_std",
+    "return_min",
+    "return_max",
+    "length_mean",
+    "truncated",
+)
 
 
 def task_metrics(summary: dict[str, Any], headline: Headline) -> dict[str, float]:

@@ -20,7 +20,7 @@ from rlkit.agents.networks import resolve_device
 from rlkit.core.checkpoint import Checkpointer
 from rlkit.core.config import RunConfig
 from rlkit.core.diskio import write_text, writing
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, check_ranges
 from rlkit.core.evaluation import EVAL_SEED_OFFSET
 from rlkit.core.headline import headline_of
 from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
@@ -61,10 +61,9 @@ def validate(cfg: DictConfig) -> None:
         ("video.fps", cfg.video.fps >= 1, ">= 1"),
         ("video.scale", cfg.video.scale >= 1, ">= 1"),
         ("stop.window", cfg.stop.window >= 1, ">= 1"),
+        ("num_threads", cfg.num_threads is None or cfg.num_threads >= 1, ">= 1 or null"),
     ]
-    for key, ok, allowed in checks:
-        if not ok:
-            raise UserError(f"{key}={OmegaConf.select(cfg, key)} is invalid: it must be {allowed}")
+    check_ranges("", checks, lambda key: str(OmegaConf.select(cfg, key)))
     check_device(cfg.device)
 
 
@@ -93,8 +92,18 @@ def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "
         raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
 
 
+def set_num_threads(cfg: DictConfig) -> None:
+    """num_threads= sets torch's CPU thread count, once per run, for the whole process (null: torch's)."""
+    if cfg.get("num_threads") is not None:
+        import torch
+
+        torch.set_num_threads(cfg.num_threads)
+
+
 def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> Agent:
-    """The agent class that cfg.agent's `_target_` names, built from its typed Config and the env's spaces."""
+    """The agent class that cfg.agent's `_target_` names, built from its typed Config and the env's spaces (for
+    train, play and eval alike: the run's num_threads= is set here)."""
+    set_num_threads(cfg)
     ctx = AgentContext(
         observation_space=observation_space,
         action_space=action_space,

@@ -81,9 +81,32 @@ def resume_overrides(args: list[str]) -> list[str]:
         )
     extra = [a for a in args if a.startswith(RESUME_MAY_CHANGE)]
     replaced = ("resume=", "hydra.run.dir=", *(a.partition("=")[0] + "=" for a in extra))
-    original = [str(a) for a in (OmegaConf.load(saved) or []) if not str(a).startswith(replaced)]
+    original = [upgrade_override(str(a)) for a in (OmegaConf.load(saved) or [])]
+    original = [a for a in original if not a.startswith(replaced)]
     value = hydra_value(str(run_dir))
     return [*original, *extra, f"hydra.run.dir={value}", f"resume={value}"]
+
+
+MOVED_KEYS = {"agent.num_threads": "num_threads"}  # old key -> the key that replaced it
+
+
+def upgrade_override(arg: str) -> str:
+    """An override saved by an older rlkit (a run's .hydra/overrides.yaml) with today's key names."""
+    key, sep, value = arg.partition("=")
+    bare = key.lstrip("+~")
+    return f"{MOVED_KEYS[bare]}={value}" if sep and bare in MOVED_KEYS else arg
+
+
+def upgrade_saved_config(saved: DictConfig) -> DictConfig:
+    """A run's saved .hydra/config.yaml from an older rlkit with today's key names (moved values kept)."""
+    for old, new in MOVED_KEYS.items():
+        parent, _, leaf = old.rpartition(".")
+        node = OmegaConf.select(saved, parent)
+        if isinstance(node, DictConfig) and leaf in node:
+            value = node.pop(leaf)
+            if OmegaConf.select(saved, new) is None:
+                OmegaConf.update(saved, new, value, force_add=True)
+    return saved
 
 
 PATH_KEYS = ("path", "data_dir")  # env.kwargs that name a file or folder: stored absolute in the run's config
@@ -101,6 +124,8 @@ def rewrite_overrides(args: list[str]) -> list[str]:
             out.append(arg)
         elif not bare:
             raise UserError(f"'{arg}' has no key before '='; write key=value (e.g. agent=sarsa)")
+        elif bare in MOVED_KEYS:
+            raise UserError(f"{bare}= is no longer a key: use {MOVED_KEYS[bare]}={value} instead")
         elif bare == "agent" and value not in group_options("agent"):
             raise _choice_error("agent", value)
         elif bare == "experiment" and value not in group_options("experiment"):

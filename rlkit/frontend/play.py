@@ -8,8 +8,8 @@ printed as a table and written to eval.json, so the same seed gives the same num
 from __future__ import annotations
 
 import json
-import tempfile
 import sys
+import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any

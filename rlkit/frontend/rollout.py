@@ -64,7 +64,7 @@ def load_run_config(run_dir: Path) -> DictConfig:
     """The run's resolved config, typed by the same schemas training used."""
     import yaml
 
-    from rlkit.frontend.compose import compose_config
+    from rlkit.frontend.compose import compose_config, upgrade_override, upgrade_saved_config
 
     if not run_dir.exists():
         raise UserError(f"run directory {run_dir} does not exist")
@@ -77,9 +77,10 @@ def load_run_config(run_dir: Path) -> DictConfig:
     overrides = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) if overrides_path.is_file() else []
     try:
         # a resume= there was written by older resumes, which rewrote .hydra/: it is not config
-        cfg = compose_config([str(o) for o in overrides or [] if not str(o).startswith("resume=")])
+        saved = [upgrade_override(str(o)) for o in overrides or []]
+        cfg = compose_config([o for o in saved if not o.startswith("resume=")])
         OmegaConf.set_struct(cfg, True)
-        return OmegaConf.merge(cfg, OmegaConf.load(saved_path))
+        return OmegaConf.merge(cfg, upgrade_saved_config(OmegaConf.load(saved_path)))
     except UserError as err:
         raise UserError(f"the config of run {run_dir} no longer composes: {err}") from err
     except Exception as err:  # a saved value that does not fit today's schema

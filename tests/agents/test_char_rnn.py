@@ -17,7 +17,7 @@ from rlkit.frontend.compose import compose_config
 
 from ..conftest import trained_runner
 
-FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "agent.hidden=32", "agent.dropout=0.0")
+FAST = ("ui=none", "num_threads=1", "checkpoint.every=0", "agent.hidden=32", "agent.dropout=0.0")
 
 
 @pytest.fixture

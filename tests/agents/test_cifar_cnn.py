@@ -10,7 +10,7 @@ from rlkit.core.errors import IncompatibleError
 
 from ..conftest import train_in_process
 
-FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "agent=cifar_cnn", "env=cifar10")
+FAST = ("ui=none", "num_threads=1", "checkpoint.every=0", "agent=cifar_cnn", "env=cifar10")
 
 
 def test_cnn_shapes_and_refusal() -> None:

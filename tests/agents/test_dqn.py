@@ -87,7 +87,7 @@ class Chain(gym.Env):
 def tiny_cfg(**overrides) -> DQNConfig:
     base = dict(
         hidden=[32], lr=1e-2, gamma=0.9, batch_size=32, buffer_size=2_000, learning_starts=64, train_freq=1,
-        target_update_every=25, epsilon_decay_steps=300, epsilon_final=0.1, max_grad_norm=10.0, num_threads=1,
+        target_update_every=25, epsilon_decay_steps=300, epsilon_final=0.1, max_grad_norm=10.0,
     )  # fmt: skip
     return DQNConfig(**{**base, **overrides})
 
@@ -245,7 +245,7 @@ def test_resuming_without_the_replay_buffer_refills_it_before_learning():
 def test_cartpole_run_through_the_runner(run_dir):
     summary = train_in_process(
         run_dir, "agent=dqn", "env=CartPole-v1", "total_steps=400", "agent.learning_starts=200",
-        "agent.buffer_size=500", "agent.num_threads=1", "eval.every=0", "eval.episodes=2", "num_envs=2",
+        "agent.buffer_size=500", "num_threads=1", "eval.every=0", "eval.episodes=2", "num_envs=2",
     )  # fmt: skip
     assert summary["steps"] == 400 and summary["final_eval"]["episodes"] == 2
     metrics = (run_dir / "metrics.jsonl").read_text()
@@ -268,7 +268,7 @@ def test_a_run_too_short_to_learn_warns_on_one_line(tmp_path, monkeypatch, capsy
 
     monkeypatch.chdir(tmp_path)
     args = ["train", "agent=dqn", "env=CartPole-v1", "total_steps=300", "ui=none", "eval.episodes=1"]
-    assert main([*args, "agent.num_threads=1", f"hydra.run.dir={tmp_path / 'run'}"]) == 0
+    assert main([*args, "num_threads=1", f"hydra.run.dir={tmp_path / 'run'}"]) == 0
     err = capsys.readouterr().err
     assert "rlkit: warning: agent.learning_starts=80000 >= total_steps=300: DQN will never learn" in err
     assert "+experiment=dqn_cartpole" in err

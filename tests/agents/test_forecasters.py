@@ -13,7 +13,7 @@ from rlkit.frontend.compose import compose_config
 
 from ..conftest import trained_runner
 
-FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "env=timeseries")
+FAST = ("ui=none", "num_threads=1", "checkpoint.every=0", "env=timeseries")
 
 
 def test_model_shapes_and_shift_equivariance() -> None:

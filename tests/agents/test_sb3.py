@@ -27,7 +27,7 @@ from rlkit.core.errors import IncompatibleError, UserError
 from rlkit.core.types import AgentContext, Transition
 from tests.conftest import train_in_process, trained_runner
 
-FAST = ("agent.num_threads=1", "device=cpu", "ui=none")
+FAST = ("num_threads=1", "device=cpu", "ui=none")
 pytestmark = pytest.mark.filterwarnings("ignore:RL Zoo tuned")  # tiny runs use fewer envs than the Zoo
 
 
@@ -100,7 +100,7 @@ def test_zoo_tables_hold_the_published_values() -> None:
     }
     assert zoo_run_settings("TRPO", "CartPole-v1") == {"n_envs": 2, "n_timesteps": 100_000}
     assert zoo_hyperparams("TRPO", "atari") == {} and zoo_hyperparams("PPO", None) == {}  # SB3's defaults
-    model = sb3_agent(SB3Config(algo="TRPO", env_id="CartPole-v1", num_threads=1), _ctx(num_envs=2)).model
+    model = sb3_agent(SB3Config(algo="TRPO", env_id="CartPole-v1"), _ctx(num_envs=2)).model
     assert (model.n_steps, model.n_critic_updates, model.cg_damping) == (512, 20, 1e-3)
 
 
@@ -210,7 +210,7 @@ def _ctx(env_id: str = "CartPole-v1", num_envs: int = 1) -> AgentContext:
 
 
 def test_checkpoint_round_trip_gives_the_same_policy_and_counters() -> None:
-    cfg = SB3Config(name="sb3_ppo", algo="PPO", env_id="CartPole-v1", num_threads=1, schedule_steps=1000)
+    cfg = SB3Config(name="sb3_ppo", algo="PPO", env_id="CartPole-v1", schedule_steps=1000)
     a = sb3_agent(cfg, _ctx())
     obs = np.random.default_rng(0).normal(size=(5, 4)).astype(np.float32)
     a.model.num_timesteps = 123
@@ -224,7 +224,7 @@ def test_checkpoint_round_trip_gives_the_same_policy_and_counters() -> None:
 
 
 def test_replay_buffer_gets_the_true_final_obs_and_the_timeout() -> None:
-    cfg = SB3Config(name="sb3_dqn", algo="DQN", env_id="CartPole-v1", num_threads=1)
+    cfg = SB3Config(name="sb3_dqn", algo="DQN", env_id="CartPole-v1")
     agent = sb3_agent(cfg, _ctx(num_envs=2))
     obs = np.zeros((2, 4), np.float32)
     action = agent.act(obs)

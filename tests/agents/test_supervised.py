@@ -16,7 +16,7 @@ from rlkit.core.errors import IncompatibleError, UserError
 from ..conftest import train_in_process, trained_runner
 from ..envs.test_supervised_envs import write_mnist
 
-FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0")
+FAST = ("ui=none", "num_threads=1", "checkpoint.every=0")
 TOY = (
     "env=toy_sequences",
     "env.kwargs.n_samples=256",

@@ -21,7 +21,7 @@ from rlkit.frontend.compose import compose_config
 
 from ..conftest import trained_runner
 
-FAST = ("ui=none", "agent.num_threads=1", "checkpoint.every=0", "eval.every=0")
+FAST = ("ui=none", "num_threads=1", "checkpoint.every=0", "eval.every=0")
 SMALL = ("agent=word2vec", "env=word2vec", "env.kwargs.num_words=40000", "agent.embedding_size=32")
 
 

@@ -138,7 +138,7 @@ def test_bad_vector_backend_is_refused():
 def test_dqn_smoke_run_on_breakout(run_dir, backend):
     summary = train_in_process(
         run_dir, "agent=dqn", "env=Breakout", "total_steps=160", "num_envs=2", f"env.kwargs.vector={backend}",
-        "agent.network=nips", "agent.learning_starts=120", "agent.buffer_size=200", "agent.num_threads=1",
+        "agent.network=nips", "agent.learning_starts=120", "agent.buffer_size=200", "num_threads=1",
         "agent.target_update_every=40", "eval.every=0", "eval.episodes=1",
         "env.kwargs.max_episode_frames=400",
     )  # fmt: skip
