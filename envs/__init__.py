@@ -1,8 +1,20 @@
-"""rlkit environments (imported as rlkit.envs). Importing this package registers rlkit's Gymnasium ids."""
+"""rlkit environments (imported as rlkit.envs). Importing this package registers rlkit's Gymnasium ids.
+
+An env module imports rlkit.core (and other env modules), never rlkit.agents or rlkit.frontend.
+"""
 
 import gymnasium as gym
 
+from rlkit.core.vector import register_vector_env
+
 MAZE_ID = "rlkit/GridMaze-v0"
+
+# Atari (envs/atari.py): entry points are strings, so ale_py is imported only when an Atari env is made. The
+# vector env entry point says how the runner batches it (ale-py's native vector env, or the wrapper chain serially).
+ATARI_ID = "rlkit/Atari-v0"
+if ATARI_ID not in gym.registry:
+    gym.register(id=ATARI_ID, entry_point="rlkit.envs.atari:make_atari")
+register_vector_env(ATARI_ID, "rlkit.envs.atari_vector:make_vector_env")
 
 if MAZE_ID not in gym.registry:
     gym.register(id=MAZE_ID, entry_point="rlkit.envs.maze:GridMazeEnv", max_episode_steps=30)

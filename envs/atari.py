@@ -19,9 +19,9 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import AtariPreprocessing
 
+from rlkit.envs import ATARI_ID  # registered there, with its vector entry point
 from rlkit.envs.history import HistoryObservation
 
-ATARI_ID = "rlkit/Atari-v0"
 gym.register_envs(ale_py)
 ale_py.ALEInterface.setLoggerMode(ale_py.LoggerMode.Error)  # no "A.L.E: ..." banner on every env made
 
@@ -158,7 +158,8 @@ def make_atari(
     `fire_reset` presses FIRE on reset only in games whose action set has FIRE as action 1;
     `fire_after_life_loss` also after each lost life (evaluation envs: a greedy policy that never learned to
     press FIRE would otherwise wait out the 108k-frame cap; SB3's EpisodicLife + FireReset do the same).
-    `vector` is read by envs.factory (native: ale-py's AtariVectorEnv for training, serial: these wrappers).
+    `vector` is read by the vector entry point, envs/atari_vector.py (native: ale-py's AtariVectorEnv for
+    training, serial: these wrappers).
     """
     if vector not in ("native", "serial"):
         raise ValueError(f"vector='{vector}' is invalid; valid values: native, serial")
@@ -180,7 +181,3 @@ def make_atari(
     if clip_rewards:
         env = ClipReward(env)
     return HistoryObservation(env, frame_stack)
-
-
-if ATARI_ID not in gym.registry:
-    gym.register(id=ATARI_ID, entry_point="rlkit.envs.atari:make_atari")

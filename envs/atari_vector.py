@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.core.vector import SerialVectorEnv, VecStep
-from rlkit.envs.atari import ale_id
+from rlkit.envs.atari import ATARI_ID, ale_id
 
 
 class AtariSerialVectorEnv(SerialVectorEnv):
@@ -125,3 +125,16 @@ class AtariNativeVectorEnv:
     def close(self) -> None:
         """Stops ALE's worker threads."""
         self._env.close()
+
+
+def make_vector_env(
+    num_envs: int, vector: str = "native", max_episode_steps: int | None = None, **kwargs: Any
+):
+    """rlkit/Atari-v0's vector entry point (registered in envs/__init__.py): whole games with raw scores, from
+    ale-py's native vector env (`vector=native`) or the Gymnasium wrapper chain stepped serially."""
+    if vector == "native":
+        return AtariNativeVectorEnv(num_envs, **kwargs)
+    if vector != "serial":
+        raise ValueError(f"env.kwargs.vector={vector!r} is invalid; valid values: native, serial")
+    cap = {"max_episode_steps": max_episode_steps} if max_episode_steps is not None else {}
+    return AtariSerialVectorEnv([lambda: gym.make(ATARI_ID, vector=vector, **kwargs, **cap)] * num_envs)

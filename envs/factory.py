@@ -12,18 +12,38 @@ import gymnasium as gym
 
 import rlkit.envs  # noqa: F401  (registers rlkit's ids)
 from rlkit.core.errors import UserError
-from rlkit.core.vector import SerialVectorEnv
-from rlkit.envs.atari import ATARI_ID  # importing it registers rlkit/Atari-v0 and the ALE ids
+from rlkit.core.vector import VECTOR_ENTRY_POINTS, SerialVectorEnv
+
+
+def load_ale_ids() -> None:
+    """Registers ale-py's ids (ALE/Pong-v5, ...). ale_py is a large native module: imported only when an id
+    is not found among those already registered, never at import time."""
+    import ale_py
+
+    gym.register_envs(ale_py)
 
 
 def registered_ids() -> list[str]:
-    """All Gymnasium ids known in this process (rlkit's included)."""
+    """All Gymnasium ids known in this process (rlkit's and ale-py's included)."""
+    load_ale_ids()
     return sorted(gym.registry.keys())
 
 
 def check_env_id(env_id: str) -> None:
-    """Raises UserError with close matches when `env_id` is not a registered Gymnasium id."""
-    if env_id in gym.registry:
+    """Raises UserError with close matches when `env_id` is not a registered Gymnasium id.
+
+    Gymnasium's `module:Name-v0` form is accepted: the module is imported first (it registers Name-v0).
+    """
+    module, _, name = env_id.rpartition(":")
+    if module:
+        try:
+            importlib.import_module(module)
+        except ImportError as err:
+            raise UserError(f"env '{env_id}': cannot import {module} ({err})") from err
+    if name in gym.registry:
+        return
+    load_ale_ids()
+    if name in gym.registry:
         return
     close = difflib.get_close_matches(env_id, registered_ids(), n=5, cutoff=0.5)
     hint = f" Did you mean: {', '.join(close)}?" if close else ""
@@ -120,20 +140,19 @@ def env_fns(env_cfg: Any, n: int, render_mode: str | None = None) -> list[Callab
 def make_vector_env(env_cfg: Any, num_envs: int) -> SerialVectorEnv:
     """The training envs as one vector env (the runner's only view of them).
 
-    Atari (rlkit/Atari-v0) gets a vector env that reports whole games with raw scores: ale-py's native one
-    when env.kwargs.vector is native, else the Gymnasium wrapper chain stepped serially.
+    An env registered with rlkit.core.vector.register_vector_env gets its own (e.g. Atari: ale-py's native
+    vector env, whole games with raw scores), called with num_envs and env.kwargs; any other env is stepped
+    serially.
     """
-    if env_cfg.id == ATARI_ID:
-        from rlkit.envs.atari_vector import AtariNativeVectorEnv, AtariSerialVectorEnv
-
-        kwargs = _plain(env_cfg.kwargs) or {}
-        backend = kwargs.get("vector", "native")
-        if backend == "native":
-            try:
-                return AtariNativeVectorEnv(num_envs, **kwargs)  # type: ignore[return-value]
-            except (TypeError, ValueError) as err:
-                raise UserError(f"env '{env_cfg.name}': {err}") from err
-        if backend != "serial":
-            raise UserError(f"env.kwargs.vector={backend!r} is invalid; valid values: native, serial")
-        return AtariSerialVectorEnv(env_fns(env_cfg, num_envs))
-    return SerialVectorEnv(env_fns(env_cfg, num_envs))
+    check_env_id(env_cfg.id)
+    entry = VECTOR_ENTRY_POINTS.get(env_cfg.id.rpartition(":")[2])
+    if entry is None:
+        return SerialVectorEnv(env_fns(env_cfg, num_envs))
+    kwargs = _plain(env_cfg.kwargs) or {}
+    if env_cfg.max_episode_steps is not None:
+        kwargs["max_episode_steps"] = int(env_cfg.max_episode_steps)
+    make = gym.envs.registration.load_env_creator(entry)
+    try:
+        return make(num_envs, **kwargs)
+    except (TypeError, ValueError) as err:
+        raise UserError(f"env '{env_cfg.name}': {err}") from err

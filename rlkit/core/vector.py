@@ -16,6 +16,16 @@ import gymnasium as gym
 import numpy as np
 
 
+VECTOR_ENTRY_POINTS: dict[str, str] = {}  # Gymnasium id -> "module:function" that batches it (see below)
+
+
+def register_vector_env(env_id: str, entry_point: str) -> None:
+    """Says that env `env_id` is batched by `entry_point` ("module:function", called as f(num_envs, **kwargs)
+    with the env's kwargs) into a vector env with SerialVectorEnv's methods, instead of being stepped serially.
+    An env module calls it beside its own gym.register (e.g. Atari: ale-py's native vector env)."""
+    VECTOR_ENTRY_POINTS[env_id] = entry_point
+
+
 class VecStep(NamedTuple):
     """What one vector step returns. `obs` is what to act on next; `next_obs` what the actions led to."""
 

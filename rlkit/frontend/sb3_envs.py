@@ -37,8 +37,6 @@ def env_config(name: str, **kwargs: Any) -> Any:
     if EPISODE_CAP in kwargs:
         cfg[EPISODE_CAP] = kwargs.pop(EPISODE_CAP)
     cfg["kwargs"] = {**(cfg.get("kwargs") or {}), **kwargs}
-    if cfg["id"] == "rlkit/Atari-v0":
-        cfg["kwargs"]["vector"] = "serial"  # one env per constructor: SB3 does the batching
     return OmegaConf.create(cfg)
 
 
