@@ -19,7 +19,6 @@ import gymnasium as gym
 import numpy as np
 from gymnasium.wrappers import AtariPreprocessing
 
-from rlkit.envs import ATARI_ID  # registered there, with its vector entry point
 from rlkit.envs.history import HistoryObservation
 
 gym.register_envs(ale_py)

@@ -16,7 +16,8 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.core.vector import SerialVectorEnv, VecStep
-from rlkit.envs.atari import ATARI_ID, ale_id
+from rlkit.envs import ATARI_ID
+from rlkit.envs.atari import ale_id
 
 
 class AtariSerialVectorEnv(SerialVectorEnv):

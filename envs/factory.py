@@ -103,7 +103,7 @@ def check_kwarg_types(env_id: str, kwargs: dict[str, Any]) -> None:
 
 def _constructor_params(env_id: str) -> dict[str, inspect.Parameter]:
     """The parameters of the env's entry point (empty when it cannot be inspected)."""
-    entry = gym.spec(env_id).entry_point
+    entry = gym.spec(env_id.rpartition(":")[2]).entry_point  # `module:Name-v0`: the module is imported
     try:
         if isinstance(entry, str):
             module, _, attr = entry.partition(":")

@@ -14,6 +14,7 @@ import pytest
 
 from rlkit.core.commands import command
 from rlkit.frontend.cli import SUBCOMMANDS, main
+from tests.test_extending import FILE_BLOCK
 
 ROOT = Path(__file__).resolve().parents[1]
 README = (ROOT / "README.md").read_text(encoding="utf-8")
@@ -35,7 +36,8 @@ def test_gymnasium_ids_in_readme_and_messages_exist() -> None:
     from rlkit.core.errors import IncompatibleError
     from rlkit.core.types import AgentContext
 
-    ids = set(re.findall(GYM_ID, README))
+    examples = set(re.findall(GYM_ID, "".join(text for _, text in FILE_BLOCK.findall(README))))
+    ids = set(re.findall(GYM_ID, README)) - examples  # the walk-through's own env registers itself
     ctx = AgentContext(gym.spaces.Box(0, 1, (2,)), gym.spaces.Discrete(2), agent_name="q_learning")
     with pytest.raises(IncompatibleError) as err:
         _discrete_n(ctx, ctx.observation_space, "observation")
@@ -54,11 +56,20 @@ def test_hydra_paragraph_lists_every_agent_and_env() -> None:
 
 @pytest.mark.parametrize("package", ["agents", "envs"])
 def test_layout_section_names_every_module(package: str) -> None:
-    block = README[README.index("## How it fits together") :].split("```")[1]
+    block = README[README.index("## How the code is laid out") :].split("```")[1]
     patterns = re.findall(r"[\w*]+\.py", block)
     modules = sorted(p.name for p in (ROOT / package).glob("*.py") if p.name != "__init__.py")
     missing = [m for m in modules if not any(fnmatch.fnmatch(m, pat) for pat in patterns)]
     assert missing == [], f"{package}/ modules missing from the layout section: {missing}"
+
+
+@pytest.mark.parametrize("layer", ["rlkit/core", "rlkit/frontend"])
+def test_layout_section_names_every_module_of_each_layer(layer: str) -> None:
+    block = README[README.index("## How the code is laid out") :].split("```")[1]
+    line = block[block.index(layer + "/") :].split("\nagents/")[0].split("\nconfigs/")[0]
+    names = sorted(p.stem for p in (ROOT / layer).iterdir() if not p.stem.startswith("_"))
+    missing = [n for n in names if not re.search(rf"\b{n}\b", line)]
+    assert missing == [], f"{layer}/ modules missing from the layout section: {missing}"
 
 
 def test_readme_commands_are_the_cli_commands() -> None:

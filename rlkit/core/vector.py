@@ -15,7 +15,6 @@ from typing import Any, NamedTuple
 import gymnasium as gym
 import numpy as np
 
-
 VECTOR_ENTRY_POINTS: dict[str, str] = {}  # Gymnasium id -> "module:function" that batches it (see below)
 
 

@@ -14,7 +14,9 @@ from pathlib import Path
 
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
-from rlkit.frontend.compose import GROUPS, compose_config, group_options, rewrite_overrides, split_flags
+from rlkit.frontend.checks import split_flags
+from rlkit.frontend.compose import compose_config, rewrite_overrides
+from rlkit.frontend.options import GROUPS, group_options
 from rlkit.frontend.rundir import hydra_value, locked_run_dir, resolve_run_dir
 
 SUBCOMMANDS = {

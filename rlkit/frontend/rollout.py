@@ -64,7 +64,8 @@ def load_run_config(run_dir: Path) -> DictConfig:
     """The run's resolved config, typed by the same schemas training used."""
     import yaml
 
-    from rlkit.frontend.compose import compose_config, upgrade_override, upgrade_saved_config
+    from rlkit.frontend.compose import compose_config
+    from rlkit.frontend.rundir import upgrade_override, upgrade_saved_config
 
     if not run_dir.exists():
         raise UserError(f"run directory {run_dir} does not exist")

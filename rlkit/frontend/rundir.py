@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from omegaconf import DictConfig, OmegaConf
+
 from rlkit.core.errors import RlkitWarning, UserError
 
 try:
@@ -79,3 +81,61 @@ def locked_run_dir(run_dir: Path) -> Iterator[None]:
         yield
     finally:
         os.close(fd)  # releases the lock; the process ending releases it too
+
+
+RESUME_MAY_CHANGE = ("ui=", "hydra.")
+
+
+def resume_overrides(args: list[str]) -> list[str]:
+    """`resume=DIR [ui=...]` becomes the run's original overrides, its directory, and `resume=DIR`.
+
+    A resumed run keeps its original config; only the display (ui=) may change.
+    """
+    resume = [a for a in args if a.startswith("resume=")]
+    if not resume:
+        return args
+    run_dir = Path(resume[-1].partition("=")[2]).expanduser().resolve()
+    saved = run_dir / ".hydra" / "overrides.yaml"
+    if not run_dir.is_dir():
+        raise UserError(f"resume={run_dir}: no such run directory")
+    if not saved.is_file():
+        raise UserError(f"resume={run_dir}: not a run directory of `rlkit train` (no .hydra/overrides.yaml)")
+    if not any((run_dir / "checkpoints").glob("*.pt")):
+        raise UserError(
+            f"resume={run_dir}: the run holds no checkpoint to continue from (it stopped before its first); "
+            "delete it and train again, or train into another directory"
+        )
+    others = [a for a in args if not a.startswith(("resume=", *RESUME_MAY_CHANGE))]
+    if others:
+        raise UserError(
+            f"resume continues a run with its original config; these overrides are not allowed with it: "
+            f"{' '.join(others)} (only ui=... may change)"
+        )
+    extra = [a for a in args if a.startswith(RESUME_MAY_CHANGE)]
+    replaced = ("resume=", "hydra.run.dir=", *(a.partition("=")[0] + "=" for a in extra))
+    original = [upgrade_override(str(a)) for a in (OmegaConf.load(saved) or [])]
+    original = [a for a in original if not a.startswith(replaced)]
+    value = hydra_value(str(run_dir))
+    return [*original, *extra, f"hydra.run.dir={value}", f"resume={value}"]
+
+
+MOVED_KEYS = {"agent.num_threads": "num_threads"}  # old key -> the key that replaced it
+
+
+def upgrade_override(arg: str) -> str:
+    """An override saved by an older rlkit (a run's .hydra/overrides.yaml) with today's key names."""
+    key, sep, value = arg.partition("=")
+    bare = key.lstrip("+~")
+    return f"{MOVED_KEYS[bare]}={value}" if sep and bare in MOVED_KEYS else arg
+
+
+def upgrade_saved_config(saved: DictConfig) -> DictConfig:
+    """A run's saved .hydra/config.yaml from an older rlkit with today's key names (moved values kept)."""
+    for old, new in MOVED_KEYS.items():
+        parent, _, leaf = old.rpartition(".")
+        node = OmegaConf.select(saved, parent)
+        if isinstance(node, DictConfig) and leaf in node:
+            value = node.pop(leaf)
+            if OmegaConf.select(saved, new) is None:
+                OmegaConf.update(saved, new, value, force_add=True)
+    return saved

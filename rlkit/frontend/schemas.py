@@ -9,23 +9,22 @@ onto it: a misspelt key or a wrong type fails at compose time. Only the chosen a
 
 from __future__ import annotations
 
+import dataclasses
 import importlib
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import DictConfig, OmegaConf
 
-from rlkit.core.config import EnvConfig, TrainConfig
+from rlkit.core.config import TrainConfig
 from rlkit.core.errors import UserError
 
 SCHEMA_GROUP = "agent_schema"
 
 
 def register_run_schemas() -> None:
-    """Stores the top-level and env schemas (idempotent)."""
-    cs = ConfigStore.instance()
-    cs.store(name="train_schema", node=TrainConfig)
-    cs.store(group="env", name="env_schema", node=EnvConfig)
+    """Stores the top-level schema, which types the env node too (EnvConfig); idempotent."""
+    ConfigStore.instance().store(name="train_schema", node=TrainConfig)
 
 
 def locate(target: str) -> Any:
@@ -75,6 +74,6 @@ def store_agent_schema(option: str, node: DictConfig) -> None:
 def agent_config(node: DictConfig) -> tuple[Any, Any]:
     """(the agent's class, its typed config object) from the composed `agent` node."""
     cls = locate(str(node["_target_"]))
+    names = {f.name for f in dataclasses.fields(cls.Config)}  # `_target_`, and `name` unless it is a field
     values = OmegaConf.to_container(node, resolve=True)
-    values.pop("_target_")
-    return cls, cls.Config(**values)
+    return cls, cls.Config(**{k: v for k, v in values.items() if k in names})

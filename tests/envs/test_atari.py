@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from rlkit.core.errors import UserError
-from rlkit.envs.atari import ATARI_ID, ale_games, clip_reward, make_atari
+from rlkit.envs import ATARI_ID
+from rlkit.envs.atari import ale_games, clip_reward, make_atari
 from rlkit.envs.atari_vector import AtariNativeVectorEnv, AtariSerialVectorEnv
 from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.frontend.compose import compose_config
