@@ -103,10 +103,3 @@ def build_torso(
     if hidden:
         body = nn.Sequential(body, nn.ReLU())
     return ScaledInput(body, scale=pixels), (hidden[-1] if hidden else in_dim)
-
-
-def resolve_device(device: str) -> torch.device:
-    """'auto' picks CUDA when present, else CPU."""
-    if device == "auto":
-        device = "cuda" if torch.cuda.is_available() else "cpu"
-    return torch.device(device)

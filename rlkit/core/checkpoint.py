@@ -23,8 +23,6 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import torch
-
 from rlkit.core.errors import UserError
 
 MAGIC = b"RLKITCK1"
@@ -37,6 +35,8 @@ class CheckpointError(UserError):
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Writes `state` to `path` atomically; on failure (e.g. a full disk) the old file stays untouched."""
+    import torch  # heavy: imported when a checkpoint is written or read, not by `rlkit --help`
+
     buf = io.BytesIO()
     torch.save({"format": FORMAT, **state}, buf)
     payload = buf.getvalue()
@@ -72,6 +72,8 @@ def _fsync_dir(directory: Path) -> None:
 
 def non_finite_tensors(state: Any, prefix: str = "agent") -> list[str]:
     """Names (dotted paths) of the floating-point tensors in `state` that hold a NaN or an infinity."""
+    import torch  # heavy: imported when a checkpoint is written or read, not by `rlkit --help`
+
     if isinstance(state, torch.Tensor):
         bad = state.is_floating_point() and not bool(torch.isfinite(state).all())
         return [prefix] if bad else []
@@ -84,6 +86,8 @@ def non_finite_tensors(state: Any, prefix: str = "agent") -> list[str]:
 
 def load_checkpoint(path: Path) -> dict[str, Any]:
     """Reads and verifies a checkpoint; refuses damaged files and files that carry pickled objects."""
+    import torch  # heavy: imported when a checkpoint is written or read, not by `rlkit --help`
+
     path = Path(path)
     if not path.is_file():
         raise CheckpointError(f"no checkpoint at {path}")

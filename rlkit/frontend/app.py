@@ -16,7 +16,6 @@ from typing import Any
 
 from omegaconf import DictConfig, OmegaConf
 
-from rlkit.agents.networks import resolve_device
 from rlkit.core.checkpoint import Checkpointer
 from rlkit.core.config import RunConfig
 from rlkit.core.diskio import write_text, writing
@@ -67,6 +66,15 @@ def validate(cfg: DictConfig) -> None:
     check_device(cfg.device)
 
 
+def resolve_device(device: str) -> str:
+    """device=auto: CUDA when present, else the CPU; any other value as given (check_device checked it)."""
+    if device != "auto":
+        return device
+    import torch  # heavy: imported when a run is built, not for `rlkit --help` or a config error
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
 def check_device(device: str) -> None:
     """device= names a torch device type this machine has (auto always passes)."""
     if device == "auto":
@@ -109,7 +117,7 @@ def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> A
         action_space=action_space,
         num_envs=cfg.num_envs,
         seed=cfg.seed,
-        device=str(resolve_device(cfg.device)),
+        device=resolve_device(cfg.device),
         agent_name=cfg.agent.name,
         env_name=cfg.env.name,
         env_id=cfg.env.id,

@@ -15,6 +15,7 @@ from pathlib import Path
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
 from rlkit.frontend.checks import split_flags
+from rlkit.frontend.app import validate
 from rlkit.frontend.compose import compose_config, rewrite_overrides
 from rlkit.frontend.options import GROUPS, group_options
 from rlkit.frontend.rundir import hydra_value, locked_run_dir, resolve_run_dir
@@ -185,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         if "-h" in rest or "--help" in rest:
             print(train_help())
             return 0
-        compose_config(rest)  # fails here, in one line, on a bad name, key or type
+        validate(compose_config(rest))  # fails here, in one line, on a bad name, key, type or range
         return _train(rewrite_overrides(rest))
     except UserError as err:
         print(f"rlkit: error: {err}", file=sys.stderr)
