@@ -128,18 +128,16 @@ class RandomStream:
         address = _global_mt_address()
         outer = ctypes.string_at(address, _MT_BYTES)
         _, key, pos, *_ = self._state["numpy"]
-        key = np.ascontiguousarray(key, dtype=np.uint32)
-        ctypes.memmove(address, key.ctypes.data, _MT_KEY_BYTES)
+        ctypes.memmove(address, np.asarray(key, dtype=np.uint32).tobytes(), _MT_KEY_BYTES)
         ctypes.c_int.from_address(address + _MT_KEY_BYTES).value = pos
         return outer
 
     def _swap_out_mt(self, outer: bytes) -> None:
         """Copies the global MT19937 key and position back into the stream, and the caller's back in."""
         address = _global_mt_address()
+        raw = ctypes.string_at(address, _MT_BYTES)
         name, _, _, has_gauss, gauss = self._state["numpy"]
-        key = np.empty(624, np.uint32)  # a new array: the old one may be referenced elsewhere
-        ctypes.memmove(key.ctypes.data, address, _MT_KEY_BYTES)
-        pos = ctypes.c_int.from_address(address + _MT_KEY_BYTES).value
+        key, pos = np.frombuffer(raw, np.uint32, 624), ctypes.c_int.from_buffer_copy(raw, _MT_KEY_BYTES).value
         self._state["numpy"] = (name, key, pos, has_gauss, gauss)
         ctypes.memmove(address, outer, _MT_BYTES)
 
