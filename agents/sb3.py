@@ -62,9 +62,7 @@ class SB3AgentBase:
         self, model: Any, cfg: SB3Config, ctx: AgentContext, zoo_run: dict[str, Any], rng: RandomStream
     ):
         self.model, self.cfg, self.num_envs, self.rng = model, cfg, ctx.num_envs, rng
-        # SB3 acts from torch's generator, and from NumPy's for epsilon-greedy (DQN, QRDQN) or action noise
-        noise = getattr(model, "action_noise", None)
-        self._act_draws_numpy = hasattr(model, "exploration_rate") or noise is not None
+        self._epsilon_greedy = hasattr(model, "exploration_rate")  # DQN, QRDQN: np.random.rand() per act
         total = getattr(ctx, "total_steps", None) or cfg.schedule_steps or zoo_run.get("n_timesteps")
         self.schedule_steps = int(total or FALLBACK_SCHEDULE_STEPS)
         model._total_timesteps = self.schedule_steps
@@ -75,15 +73,26 @@ class SB3AgentBase:
         """SB3's exploration action for each env (from the agent's stream); greedy when not exploring."""
         if not explore:
             return self.act_greedy(obs)
-        with self.rng.active(python_numpy=self._act_draws_numpy):
+        # SB3 acts from torch's generator, and NumPy's for epsilon-greedy (np.random.rand) or action noise
+        # (np.random.normal, stable_baselines3/common/noise.py); never from Python's
+        noise = getattr(self.model, "action_noise", None) is not None
+        with self.rng.active(python=False, numpy=self._epsilon_greedy or noise, numpy_normals=noise):
             return self._explore(obs)
 
     def update(self) -> dict[str, float]:
         """SB3's train() when its own loop would run it (drawing from the agent's stream); its metrics."""
-        with self.rng:
+        if not self._update_due():
+            return {}
+        # SB3's and sb3-contrib's train() draw from torch's generator and NumPy's for batches (randint,
+        # permutation, choice in their buffers): no normals from NumPy, nothing from Python's
+        with self.rng.active(python=False, numpy_normals=False):
             return self._update()
 
     def _explore(self, obs: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+    def _update_due(self) -> bool:
+        """Whether update() has anything to do this step (it draws nothing otherwise)."""
         raise NotImplementedError
 
     def _update(self) -> dict[str, float]:

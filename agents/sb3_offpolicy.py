@@ -82,6 +82,9 @@ class SB3OffPolicyAgent(SB3AgentBase):
                 for i in np.flatnonzero(done):
                     m.action_noise.reset(**({"indices": [int(i)]} if self.num_envs > 1 else {}))
 
+    def _update_due(self) -> bool:
+        return self._collected_enough()
+
     def _collected_enough(self) -> bool:
         freq = self.model.train_freq
         if freq.unit == TrainFrequencyUnit.STEP:

@@ -90,6 +90,9 @@ class SB3OnPolicyAgent(SB3AgentBase):
         self._n_steps += 1
         m._episode_num += int(self._episode_starts.sum())
 
+    def _update_due(self) -> bool:
+        return self.model.rollout_buffer.full
+
     def _update(self) -> dict[str, float]:
         """With a full rollout: GAE returns, SB3's train(), a fresh buffer; returns SB3's train metrics."""
         m = self.model
