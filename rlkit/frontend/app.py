@@ -27,9 +27,9 @@ from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.core.runner import Runner
 from rlkit.core.types import Agent, AgentContext
 from rlkit.envs.factory import make_env, make_vector_env
-from rlkit.frontend.rollout import check_video_env, record_training_video
 from rlkit.frontend.schemas import agent_config
 from rlkit.frontend.ui import make_ui
+from rlkit.frontend.video import check_video_env, record_training_video
 
 
 def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:

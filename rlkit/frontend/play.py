@@ -14,20 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import gymnasium as gym
+import numpy as np
+
 from rlkit.core.diskio import write_text, writing
 from rlkit.core.errors import UserError
-from rlkit.frontend.rollout import (
-    EVAL_SEED_OFFSET,
-    MAX_STEPS,
-    RandomAgent,
-    has_display,
-    headless_pixels,
-    load_run,
-    play_episode,
-    record_episode,
-    render_modes,
-)
+from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, play_episode
+from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import SAMPLE_KEYS, play_sample
+from rlkit.frontend.video import has_display, headless_pixels, record_episode, render_modes
 
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
 PLAY_KEYS = {
@@ -42,7 +37,7 @@ PLAY_KEYS = {
     "fps": "frames per second of GIF/MP4 (default: the env's render_fps, else 30)",
     "scale": "integer upscaling of GIF/MP4 frames (default 1)",
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
-    "max_steps": f"step cap per episode, for envs without one (default {MAX_STEPS})",
+    "max_steps": f"step cap per episode, for envs without one (default {DEFAULT_MAX_EPISODE_STEPS})",
     **SAMPLE_KEYS,
 }
 EVAL_KEYS = {
@@ -54,6 +49,18 @@ EVAL_KEYS = {
     "max_steps": "step cap per episode where the env has none (default: the run's eval.max_episode_steps)",
     "ui": "progress on stderr: auto (a bar on a terminal, else a line every 5 s), rich, plain or none",
 }
+
+
+class RandomAgent:
+    """Uniformly random actions from the env's action space (to look at an env without a trained run)."""
+
+    def __init__(self, action_space: gym.Space, seed: int = 0):
+        self.action_space = action_space
+        self.action_space.seed(seed)
+
+    def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
+        """One random action per observation in the batch."""
+        return np.asarray([self.action_space.sample() for _ in range(len(obs))])
 
 
 def command_help(command: str) -> str:
@@ -175,7 +182,7 @@ def play_command(args: list[str]) -> int:
         title=f"{policy} on {cfg.env.name}",
         episodes=episodes,
         seed=seed,
-        max_steps=_number(opts, "max_steps", int, MAX_STEPS, 1),
+        max_steps=_number(opts, "max_steps", int, DEFAULT_MAX_EPISODE_STEPS, 1),
     )
     if kind == "text":
         speed = _number(opts, "speed", float, 1.0 / env_fps if sys.stdout.isatty() else 0.0, 0.0)
