@@ -120,3 +120,29 @@ def test_rollout_grab_bag_is_split_by_what_it_held() -> None:
 def test_no_module_defines_its_own_episode_loop(name: str) -> None:
     source = Path(importlib.util.find_spec(f"rlkit.frontend.{name}").origin).read_text()
     assert "env.step(" not in source and "def play_episode" not in source
+
+
+# ----- 3. files stay small ----------------------------------------------------------------------------------
+ROOT = Path(__file__).resolve().parents[1]
+SOURCES = sorted(p for folder in ("rlkit", "agents", "envs") for p in (ROOT / folder).rglob("*.py"))
+MAX_LINES = 310  # "no file grows past ~300 lines"
+
+
+@pytest.mark.parametrize("path", SOURCES, ids=lambda p: str(p.relative_to(ROOT)))
+def test_no_source_file_grows_past_about_300_lines(path: Path) -> None:
+    assert len(path.read_text(encoding="utf-8").splitlines()) <= MAX_LINES
+
+
+def test_the_split_parts_sit_in_their_layer() -> None:
+    import ast
+
+    allowed = {
+        "rlkit/core/divergence.py": ("rlkit.core",),
+        "agents/reinforce_config.py": ("rlkit.core", "rlkit.agents"),
+        "envs/word2vec_data.py": ("rlkit.core", "rlkit.envs"),
+        "rlkit/frontend/bench_report.py": ("rlkit.core", "rlkit.frontend"),
+    }
+    for name, layers in allowed.items():
+        tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
+        found = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
+        assert all(m.startswith(layers) for m in found if m.startswith("rlkit")), (name, found)

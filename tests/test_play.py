@@ -278,11 +278,11 @@ def test_video_every_on_a_text_only_env_fails_fast() -> None:
 
 
 def test_ctrl_c_in_eval_does_not_claim_a_checkpoint(maze_run: Path, monkeypatch, capsys) -> None:
-    import rlkit.core.evaluation
+    import rlkit.frontend.eval_command
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rlkit.core.evaluation, "evaluate", interrupted)
+    monkeypatch.setattr(rlkit.frontend.eval_command, "evaluate", interrupted)
     assert main(["eval", f"run={maze_run}", "episodes=2"]) == 130
     assert capsys.readouterr().err == "rlkit: interrupted\n"

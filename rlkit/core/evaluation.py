@@ -3,6 +3,7 @@ videos, and `evaluate`, seeded per episode so a seed repeats its numbers."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -10,6 +11,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlkit.core.errors import RlkitWarning
 from rlkit.core.types import Agent
 
 EVAL_SEED_OFFSET = 1_000_003  # evaluation episode k starts from seed + this + k; play and eval default to it
@@ -64,9 +66,30 @@ class EvalResult:
             **self.metrics,
         }
 
+    def scalars(self) -> dict[str, float]:
+        """The eval/ scalars the runner logs: return mean/std, mean length, truncated share, env metrics."""
+        return {
+            "eval/return_mean": self.return_mean,
+            "eval/return_std": self.return_std,
+            "eval/length_mean": self.length_mean,
+            "eval/truncated": self.truncated_fraction,
+            **{f"eval/{k}": v for k, v in self.metrics.items()},
+        }
+
     def as_dict(self) -> dict:
         """Everything, raw lists included."""
         return {**self.summary(), **asdict(self)}
+
+
+def warn_all_truncated(result: EvalResult, step: int, max_steps: int) -> None:
+    """Warns that every episode of the evaluation at `step` was cut by the cap (its return is not used)."""
+    warnings.warn(
+        f"evaluation at step {step:,}: all {len(result.returns)} episodes reached "
+        f"eval.max_episode_steps={max_steps:,} without ending (eval/truncated=1); "
+        "their return is not used for best.pt",
+        RlkitWarning,
+        stacklevel=3,
+    )
 
 
 def episode_step_limit(env: gym.Env) -> int | None:

@@ -176,12 +176,18 @@ def main(argv: list[str] | None = None) -> int:
 
             return bench_main(rest)
         if command in ("play", "eval"):
-            from rlkit.frontend.play import command_help, eval_command, play_command
+            from rlkit.frontend.keyargs import command_help
 
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))
                 return 0
-            return play_command(rest) if command == "play" else eval_command(rest)
+            if command == "play":
+                from rlkit.frontend.play import play_command
+
+                return play_command(rest)
+            from rlkit.frontend.eval_command import eval_command
+
+            return eval_command(rest)
         if "-h" in rest or "--help" in rest:
             print(train_help())
             return 0
