@@ -18,7 +18,7 @@ from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, descri
 from rlkit.core.types import AgentContext
 
 if TYPE_CHECKING:
-    from rlkit.agents.sb3 import SB3Config
+    from rlkit.agents.sb3_base import SB3Config
 
 POLICIES = ("auto", "MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 UNSUPPORTED = {

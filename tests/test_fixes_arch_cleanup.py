@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import ast
 import importlib.util
 import json
+import subprocess
+import sys
 from pathlib import Path
 
 import gymnasium as gym
@@ -134,8 +137,6 @@ def test_no_source_file_grows_past_about_300_lines(path: Path) -> None:
 
 
 def test_the_split_parts_sit_in_their_layer() -> None:
-    import ast
-
     allowed = {
         "rlkit/core/divergence.py": ("rlkit.core",),
         "agents/reinforce_config.py": ("rlkit.core", "rlkit.agents"),
@@ -146,3 +147,34 @@ def test_the_split_parts_sit_in_their_layer() -> None:
         tree = ast.parse((ROOT / name).read_text(encoding="utf-8"))
         found = [n.module for n in ast.walk(tree) if isinstance(n, ast.ImportFrom) and n.module]
         assert all(m.startswith(layers) for m in found if m.startswith("rlkit")), (name, found)
+
+
+# ----- 4. imports at the top --------------------------------------------------------------------------------
+def _function_imports(path: Path) -> list[tuple[int, str]]:
+    """(line, module) of each import inside a function body."""
+    found = []
+    for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        if isinstance(node, ast.FunctionDef | ast.AsyncFunctionDef):
+            for inner in ast.walk(node):
+                if isinstance(inner, ast.ImportFrom) and inner.module:
+                    found.append((inner.lineno, inner.module))
+                elif isinstance(inner, ast.Import):
+                    found += [(inner.lineno, alias.name) for alias in inner.names]
+    return found
+
+
+def test_rlkit_modules_are_imported_at_the_top_except_where_a_comment_says_why() -> None:
+    lazy = []
+    for path in SOURCES:
+        lines = path.read_text(encoding="utf-8").splitlines()
+        for lineno, module in _function_imports(path):
+            if module.startswith("rlkit") and "#" not in lines[lineno - 1]:
+                lazy.append(f"{path.relative_to(ROOT)}:{lineno} {module}")
+    assert lazy == []
+
+
+def test_the_cli_module_loads_no_torch_ale_or_sb3() -> None:
+    heavy = "{'torch', 'ale_py', 'stable_baselines3'}"
+    code = f"import sys, rlkit.frontend.cli; print(sorted({heavy} & set(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
+    assert out.strip() == "[]"

@@ -14,6 +14,7 @@ from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.agents.networks import resolve_device
@@ -27,6 +28,7 @@ from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.core.runner import Runner
 from rlkit.core.types import Agent, AgentContext
 from rlkit.envs.factory import make_env, make_vector_env
+from rlkit.frontend.rundir import check_new_run_dir
 from rlkit.frontend.schemas import agent_config
 from rlkit.frontend.ui import make_ui
 from rlkit.frontend.video import check_video_env, record_training_video
@@ -71,8 +73,6 @@ def check_device(device: str) -> None:
     """device= names a torch device type this machine has (auto always passes)."""
     if device == "auto":
         return
-    import torch
-
     try:
         kind = torch.device(device).type
     except (RuntimeError, ValueError):
@@ -81,22 +81,9 @@ def check_device(device: str) -> None:
         raise UserError(f"device={device}: CUDA is not available here; valid values: auto, cpu")
 
 
-def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "") -> None:
-    """A new run must not write into another run's directory (its metrics and checkpoints would mix)."""
-    resumable = any((run_dir / "checkpoints").glob("*.pt"))
-    if resumable or (run_dir / "metrics.jsonl").exists():
-        if not advice and resumable:
-            advice = f"continue it with resume={run_dir}, or choose another directory"
-        elif not advice:  # stopped before its first checkpoint: resume would have nothing to start from
-            advice = "it saved no checkpoint to resume from: delete it, or choose another directory"
-        raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
-
-
 def set_num_threads(cfg: DictConfig) -> None:
     """num_threads= sets torch's CPU thread count, once per run, for the whole process (null: torch's)."""
     if cfg.get("num_threads") is not None:
-        import torch
-
         torch.set_num_threads(cfg.num_threads)
 
 

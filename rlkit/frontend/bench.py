@@ -21,9 +21,15 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from omegaconf import OmegaConf
+
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError
+from rlkit.envs.factory import make_env
+from rlkit.frontend.app import build_agent, train, validate
 from rlkit.frontend.bench_report import RunResult, eval_curve, write_report
+from rlkit.frontend.compose import compose_config
+from rlkit.frontend.rundir import check_new_run_dir
 
 BENCH_KEYS = {
     "agents": "agents to compare, e.g. [sb3_ppo,sb3_a2c] or [dqn,sb3(agent.algo=QRDQN;as=qrdqn)] (required)",
@@ -90,10 +96,6 @@ def parse_agent(spec: str) -> AgentSpec:
 def check_contestants(agents: list[AgentSpec], seed: int, common: list[str], ui: str) -> None:
     """Composes every agent's config and builds it on its env: a mistake or an agent that does not fit the
     env fails now, not after the others have trained."""
-    from rlkit.envs.factory import make_env
-    from rlkit.frontend.app import build_agent, validate
-    from rlkit.frontend.compose import compose_config
-
     for spec in agents:
         cfg = compose_config([f"ui={ui}", *common, *spec.overrides, f"seed={seed}"])
         validate(cfg)
@@ -108,11 +110,6 @@ def check_contestants(agents: list[AgentSpec], seed: int, common: list[str], ui:
 
 def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path, ui: str = "none") -> RunResult:
     """Trains one agent with one seed in its own run directory (with .hydra/ as `rlkit train` writes it)."""
-    from omegaconf import OmegaConf
-
-    from rlkit.frontend.app import train
-    from rlkit.frontend.compose import compose_config
-
     overrides = [f"ui={ui}", *common, *spec.overrides, f"seed={seed}"]
     cfg = compose_config(overrides)
     run_dir = out / f"{spec.label}_seed{seed}"
@@ -197,8 +194,6 @@ def main(argv: list[str]) -> int:
     ui = next((a.partition("=")[2] for a in argv if a.startswith("ui=")), "auto")
     check_contestants(agents, seeds[0], common, ui)
     out = writable_dir(out or default_out(common), "out")
-    from rlkit.frontend.app import check_new_run_dir
-
     for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
         for spec in agents:
             check_new_run_dir(out / f"{spec.label}_seed{seed}", "out", "choose another out= or delete it")

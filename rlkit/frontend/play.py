@@ -18,9 +18,12 @@ import numpy as np
 from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, play_episode
+from rlkit.envs.factory import make_env
+from rlkit.frontend.compose import compose_config
 from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
+from rlkit.frontend.terminal import MODES, TerminalAnimation, status_line
 from rlkit.frontend.video import has_display, headless_pixels, record_episode, render_modes
 
 
@@ -60,9 +63,6 @@ def choose_render(requested: str, modes: list[str], display: bool) -> tuple[str,
 
 def _setup(opts: dict[str, str], env_overrides: list[str]) -> tuple[Any, Any, str, int, Path]:
     """(cfg, agent, file prefix, default seed, out dir) of a run, or of an env and a random policy."""
-    from rlkit.envs.factory import make_env
-    from rlkit.frontend.compose import compose_config
-
     if "run" in opts:
         if env_overrides:
             raise UserError("`rlkit play` takes run=<run dir> or env=<env>, not both (a run brings its env)")
@@ -84,9 +84,6 @@ def _setup(opts: dict[str, str], env_overrides: list[str]) -> tuple[Any, Any, st
 
 def play_command(args: list[str]) -> int:
     """`rlkit play`: greedy (or random) episodes, animated in the terminal or written as GIF/MP4."""
-    from rlkit.envs.factory import make_env
-    from rlkit.frontend.terminal import MODES
-
     opts, env_overrides = parse_args("play", args, PLAY_KEYS)
     cfg, agent, prefix, default_seed, default_out = _setup(opts, env_overrides)
     if opts.get("ui", "auto") not in MODES:
@@ -131,8 +128,6 @@ def play_command(args: list[str]) -> int:
 def _write_rollout_files(agent: Any, cfg: Any, out_dir: Path, prefix: str) -> None:
     """Files an env writes about a trained agent besides episodes: env.rollout_files(agent, out_dir, prefix)
     (word2vec: the nearest-neighbour report and the 2-D map of the embeddings)."""
-    from rlkit.envs.factory import make_env
-
     env = make_env(cfg.env, evaluation=True)
     try:
         with writing(out_dir):
@@ -162,8 +157,6 @@ class Plan:
 
 def _play_text(agent: Any, env: Any, plan: Plan, ui: str, speed: float) -> None:
     """Episodes animated in the terminal, a status line under the board."""
-    from rlkit.frontend.terminal import TerminalAnimation, status_line
-
     anim = TerminalAnimation(ui, speed)
     anim.start(plan.heading())
     try:

@@ -65,7 +65,7 @@ def even_pad(frames: np.ndarray) -> np.ndarray:
 
 def write_mp4(path: Path, frames: np.ndarray, fps: float) -> Path:
     """Writes the frames as an H.264 MP4 (yuv420p, plays everywhere); odd sizes get a padded row/column."""
-    import imageio.v2 as imageio
+    import imageio.v2 as imageio  # imageio and its ffmpeg plugin: only when an MP4 is written
 
     frames = even_pad(frames)
     with writing(path):
