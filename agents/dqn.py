@@ -24,6 +24,7 @@ from rlkit.agents.dqn_config import PRECISIONS, DQNConfig
 from rlkit.agents.dqn_heads import QNetwork
 from rlkit.agents.networks import is_pixel_space
 from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, describe_space
+from rlkit.core.replay.buffers import make_replay_buffer
 from rlkit.core.schedules import linear_schedule
 from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition
@@ -93,8 +94,6 @@ class DQNAgent:
     Config = DQNConfig  # the schema of the agent YAMLs whose _target_ is this class
 
     def __init__(self, cfg: DQNConfig, ctx: AgentContext):
-        from rlkit.core.replay.buffers import make_replay_buffer
-
         cfg.validate()
         if not isinstance(ctx.action_space, gym.spaces.Discrete):
             raise IncompatibleError(

@@ -18,7 +18,7 @@ from rlkit.core.errors import IncompatibleError, RlkitWarning, UserError, descri
 from rlkit.core.types import AgentContext
 
 if TYPE_CHECKING:
-    from rlkit.agents.sb3 import SB3Config
+    from rlkit.agents.sb3_base import SB3Config
 
 POLICIES = ("auto", "MlpPolicy", "CnnPolicy", "MultiInputPolicy")
 UNSUPPORTED = {
@@ -29,7 +29,7 @@ UNSUPPORTED = {
 
 def algorithms() -> dict[str, type]:
     """Every BaseAlgorithm subclass exported by stable_baselines3 and sb3_contrib, by class name."""
-    import stable_baselines3
+    import stable_baselines3  # SB3 (~1 s to import): only when an SB3 agent is built
     from stable_baselines3.common.base_class import BaseAlgorithm
 
     modules = [stable_baselines3]

@@ -16,7 +16,8 @@ from typing import Any
 import numpy as np
 from stable_baselines3.common.type_aliases import TrainFrequencyUnit
 
-from rlkit.agents.sb3 import SB3AgentBase, SB3Config
+from rlkit.agents.sb3_base import SB3AgentBase, SB3Config
+from rlkit.core.errors import UserError
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 
@@ -35,8 +36,6 @@ class SB3OffPolicyAgent(SB3AgentBase):
         super().__init__(model, cfg, ctx, zoo_run, rng)
         freq = model.train_freq
         if freq.unit == TrainFrequencyUnit.EPISODE and ctx.num_envs > 1:
-            from rlkit.core.errors import UserError
-
             raise UserError("agent.hyperparams.train_freq counted in episodes needs num_envs=1 (SB3's rule)")
         self._steps_since_train = 0  # vector steps (SB3's num_collected_steps)
         self._episodes_since_train = 0

@@ -17,7 +17,7 @@ import torch
 from gymnasium import spaces
 from stable_baselines3.common.utils import obs_as_tensor
 
-from rlkit.agents.sb3 import SB3AgentBase, SB3Config
+from rlkit.agents.sb3_base import SB3AgentBase, SB3Config
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 

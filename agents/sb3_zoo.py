@@ -230,7 +230,7 @@ def _literal(top: str, key: str, node: ast.expr, text: str) -> Any:
 
 
 def _optimizer_class(name: str) -> type:
-    import torch
+    import torch  # torch and SB3 only when a Zoo entry names a class: reading the tables needs neither
     from stable_baselines3.common.sb2_compat.rmsprop_tf_like import RMSpropTFLike
 
     classes = {"RMSpropTFLike": RMSpropTFLike}
@@ -242,7 +242,7 @@ def _optimizer_class(name: str) -> type:
 
 
 def _activation_class(name: str) -> type:
-    from torch import nn
+    from torch import nn  # as in _optimizer_class
 
     valid = ("ReLU", "Tanh", "ELU", "LeakyReLU", "GELU", "SiLU")
     short = name.rsplit(".", 1)[-1]

@@ -55,7 +55,7 @@ class AtariNativeVectorEnv:
     """ale-py's AtariVectorEnv behind the runner's vector-env protocol (same-step autoreset)."""
 
     def __init__(self, num_envs: int, **kwargs: Any):
-        from ale_py.vector_env import AtariVectorEnv
+        from ale_py.vector_env import AtariVectorEnv  # ale_py: only when Atari envs are made
 
         game = gym.spec(ale_id(kwargs.pop("game", "Breakout"))).kwargs["game"]
         self.clip_rewards = kwargs.pop("clip_rewards", True)

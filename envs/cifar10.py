@@ -56,7 +56,7 @@ def load_cifar10(data_dir: str | Path, split: str) -> tuple[np.ndarray, np.ndarr
 
 def shapes_dataset(n: int, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
     """The offline stand-in: n 32x32 RGB images of 10 shape classes (see the module docstring)."""
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # Pillow: only when an image is drawn
 
     labels = rng.integers(0, 10, n)
     images = np.empty((n, 3, 32, 32), dtype=np.uint8)

@@ -218,7 +218,7 @@ def tile_grid(
 
     Returns (H, W, 3) uint8; cells beyond the tiles given stay blank.
     """
-    from PIL import Image, ImageDraw
+    from PIL import Image, ImageDraw  # Pillow: only when an image is drawn
 
     th, tw = tiles[0].shape[:2]
     cap, gap = 14, 4
@@ -235,7 +235,7 @@ def tile_grid(
 
 def save_png(frame: np.ndarray, path: str | Path) -> Path:
     """Writes an (H, W, 3) uint8 frame as a PNG (parent folders created) and returns the path."""
-    from PIL import Image
+    from PIL import Image  # Pillow: only when a PNG is written
 
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)

@@ -179,7 +179,7 @@ def forecast_png(agent: Any, env: Any, path: str | Path, horizon: int = 250) -> 
     Like the book's predict_result.jpg: observed (blue), fitted (green), forecast of `horizon` steps after
     the end of the series (red), a dotted line where the observations end; one panel per variable.
     """
-    import matplotlib
+    import matplotlib  # ~0.5 s to import: only when a plot is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -100,7 +100,7 @@ class ToySequencesEnv(ClassificationEnv):
         self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray
     ) -> np.ndarray:
         """Line plots of the first 16 real sequences, captioned "true:predicted" class names."""
-        from PIL import Image, ImageDraw
+        from PIL import Image, ImageDraw  # Pillow: only when an image is drawn
 
         tiles, captions, colors = [], [], []
         for i in np.flatnonzero(mask)[:16]:

@@ -25,7 +25,6 @@ predictions. `rollout_files` writes the nearest-neighbour report and a 2-D map o
 
 from __future__ import annotations
 
-import functools
 from pathlib import Path
 from typing import Any
 
@@ -36,47 +35,16 @@ from gymnasium import spaces
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive, pad_batch
+from rlkit.envs.word2vec_data import CONTEXT, NEIGHBOURS, load_corpus, probe_ids, synonym_ids, test_questions
 from rlkit.envs.word2vec_report import MAP_METHODS, embedding_map_png, neighbour_report
-from rlkit.envs.word_corpus import (
-    SYNONYMS,
-    Vocabulary,
-    build_vocab,
-    context_pairs,
-    encode,
-    generate_batch,
-    pydoc_words,
-    read_words,
-    subsample_keep,
-    synthetic_corpus,
-)
+from rlkit.envs.word_corpus import generate_batch, subsample_keep
 
-CONTEXT, NEIGHBOURS = 0, 1
 CORPORA = ("synthetic", "pydoc")
-PROBES, PROBE_WINDOW = 16, 100  # the book's valid_size and valid_window
 
 
 def _is_number(value: Any) -> bool:
     """An int or float, not a bool (a YAML `true` is not a fraction)."""
     return isinstance(value, int | float) and not isinstance(value, bool)
-
-
-@functools.lru_cache(maxsize=4)
-def load_corpus(
-    corpus: str, path: str | None, num_words: int, vocabulary_size: int, test_fraction: float, mtime: float
-) -> tuple[Vocabulary, np.ndarray, np.ndarray]:
-    """(vocabulary of the train part, train ids, held-out tail ids); cached, so train and eval envs share it.
-
-    `mtime` is the file's modification time (0 without a file): an edited file is read again.
-    """
-    if path is not None:
-        words = read_words(path)
-    elif corpus == "pydoc":
-        words = pydoc_words()
-    else:
-        words = synthetic_corpus(num_words)
-    cut = int(len(words) * (1 - test_fraction))
-    vocab = build_vocab(words[:cut], vocabulary_size)
-    return vocab, encode(words[:cut], vocab), encode(words[cut:], vocab)
 
 
 class Word2VecEnv(gym.Env):
@@ -174,11 +142,11 @@ class Word2VecEnv(gym.Env):
         self.skip_window, self.num_skips, self.subsample = skip_window, num_skips, subsample
         self.map_words, self.map_method = map_words, map_method
         self.train_ids = train
-        self.synonym_pairs = self._synonym_ids() if self.corpus == "synthetic" else []
+        self.synonym_pairs = synonym_ids(self.vocab) if self.corpus == "synthetic" else []
         # reported first: recall of the planted synonyms when there are some, else held-out context accuracy
         recall = Headline("synonym recall@1", "synonym_recall_at_1")
         self.headline = recall if self.synonym_pairs else Headline("accuracy", "accuracy")
-        self.probe_ids = self._probe_ids()
+        self.probe_ids = probe_ids(self.vocab)
         high = np.tile(np.array([v - 1, 1], dtype=np.int64), (batch_size, 1))
         self.observation_space = spaces.Box(np.zeros_like(high), high, (batch_size, 2), np.int64)
         self.action_space = spaces.MultiDiscrete(np.full((batch_size, k), v, dtype=np.int64))
@@ -191,39 +159,11 @@ class Word2VecEnv(gym.Env):
         self._last: tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray] | None = None
 
     # ----- questions ---------------------------------------------------------------------------------------
-    def _synonym_ids(self) -> list[tuple[int, int]]:
-        return [
-            tuple(self.vocab.ids([a, b]))
-            for a, b in SYNONYMS
-            if a in self.vocab.index and b in self.vocab.index
-        ]
-
-    def _probe_ids(self) -> np.ndarray:
-        """The book's valid_examples: 16 words drawn from the 100 most frequent (UNK left out), fixed."""
-        top = np.arange(1, min(PROBE_WINDOW, len(self.vocab) - 1) + 1)
-        rng = np.random.default_rng(0)
-        return np.sort(rng.choice(top, size=min(PROBES, len(top)), replace=False))
-
     def _test_questions(self, test: np.ndarray, test_pairs: int) -> list[tuple[np.ndarray, np.ndarray, int]]:
-        """(word ids, targets, kind) of each evaluation batch: held-out pairs, then neighbour questions."""
-        centers, contexts = context_pairs(test, self.skip_window)
-        if len(centers) > test_pairs:
-            rows = np.sort(np.random.default_rng(0).choice(len(centers), size=test_pairs, replace=False))
-            centers, contexts = centers[rows], contexts[rows]
-        if self.synonym_pairs:
-            pairs = np.array(self.synonym_pairs, dtype=np.int64)
-            queries, partners = (
-                np.concatenate([pairs[:, 0], pairs[:, 1]]),
-                np.concatenate([pairs[:, 1], pairs[:, 0]]),
-            )
-        else:
-            queries, partners = self.probe_ids, np.full(len(self.probe_ids), -1, dtype=np.int64)
-        out = []
-        for ids, targets, kind in ((centers, contexts, CONTEXT), (queries, partners, NEIGHBOURS)):
-            for start in range(0, len(ids), self.batch_size):
-                stop = start + self.batch_size
-                out.append((ids[start:stop], targets[start:stop], kind))
-        return out
+        """(word ids, targets, kind) of each evaluation batch (rlkit.envs.word2vec_data.test_questions)."""
+        return test_questions(
+            test, self.skip_window, self.batch_size, test_pairs, self.synonym_pairs, self.probe_ids
+        )
 
     def _count_batches(self) -> int:
         if self.split == "test":

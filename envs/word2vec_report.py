@@ -41,7 +41,7 @@ def project_2d(vectors: np.ndarray, method: str = "pca", seed: int = 0) -> np.nd
     x = np.asarray(vectors, dtype=np.float64)
     x = x - x.mean(axis=0)
     if method == "tsne" and len(x) > 3:
-        from sklearn.manifold import TSNE
+        from sklearn.manifold import TSNE  # scikit-learn (slow to import): only for t-SNE
 
         tsne = TSNE(n_components=2, perplexity=min(30.0, (len(x) - 1) / 3), init="pca", random_state=seed)
         return tsne.fit_transform(x)
@@ -57,7 +57,7 @@ def embedding_map_png(
     pairs: list[tuple[int, int]] | None = None,
 ) -> Path:
     """A labelled scatter plot of the vectors in 2-D (the book's tsne.png), `pairs` joined by lines."""
-    import matplotlib
+    import matplotlib  # ~0.5 s to import: only when the map is drawn
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt

@@ -205,7 +205,7 @@ def synthetic_corpus(num_words: int, seed: int = 0) -> list[str]:
 
 def pydoc_words() -> list[str]:
     """The words of the Python documentation's topics shipped with the standard library (pydoc_data)."""
-    from pydoc_data.topics import topics
+    from pydoc_data.topics import topics  # a large module: only for the pydoc corpus
 
     return tokenize(" ".join(topics[k] for k in sorted(topics)))
 

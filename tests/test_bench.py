@@ -9,16 +9,8 @@ import numpy as np
 import pytest
 
 from rlkit.core.errors import UserError
-from rlkit.frontend.bench import (
-    AgentSpec,
-    RunResult,
-    aggregate,
-    main,
-    parse_agent,
-    parse_args,
-    parse_list,
-    steps_to_threshold,
-)
+from rlkit.frontend.bench import AgentSpec, main, parse_agent, parse_args, parse_list
+from rlkit.frontend.bench_report import RunResult, aggregate, steps_to_threshold
 from rlkit.frontend.plots import align_curves, band
 
 
@@ -92,7 +84,7 @@ def test_tiny_bench_writes_table_results_and_plot(tmp_path: Path, capsys) -> Non
     ]  # fmt: skip
     assert all(r["steps"] == 300 and r["curve"][0] == [100, 200, 300] for r in record["runs"])
     # each run is a normal run directory: `rlkit eval` scores it
-    from rlkit.frontend.play import eval_command
+    from rlkit.frontend.eval_command import eval_command
 
     assert eval_command([f"run={out / 'sarsa_eps_seed1'}", "episodes=2"]) == 0
     assert json.loads((out / "sarsa_eps_seed1" / "eval.json").read_text())["episodes"] == 2

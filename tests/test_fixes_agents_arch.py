@@ -128,7 +128,7 @@ def test_num_threads_zero_is_refused() -> None:
 
 
 def test_a_run_saved_with_agent_num_threads_still_loads(tmp_path: Path) -> None:
-    from rlkit.frontend.rollout import load_run
+    from rlkit.frontend.runs import load_run
 
     run = tmp_path / "run"
     assert main(["train", "total_episodes=2", "eval.episodes=1", "ui=none", f"hydra.run.dir={run}"]) == 0

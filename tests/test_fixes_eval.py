@@ -14,7 +14,7 @@ from rich.console import Console
 from rlkit.core.evaluation import evaluate
 from rlkit.frontend.app import build_runner
 from rlkit.frontend.compose import compose_config
-from rlkit.frontend.play import eval_command
+from rlkit.frontend.eval_command import eval_command
 from rlkit.frontend.ui import NullUI, RichUI, Snapshot
 from tests.conftest import train_in_process
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from rlkit.core.checkpoint import load_checkpoint
-from rlkit.core.runner import DivergedError
+from rlkit.core.divergence import DivergedError
 from tests.conftest import train_in_process
 
 

@@ -15,21 +15,16 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from rlkit.core.checkpoint import load_checkpoint, save_checkpoint
 from rlkit.core.errors import UserError
-from rlkit.core.evaluation import evaluate
+from rlkit.core.evaluation import EVAL_SEED_OFFSET, evaluate, play_episode
 from rlkit.core.loggers import MultiLogger, TensorBoardLogger
 from rlkit.envs.factory import make_env
 from rlkit.frontend.app import build_agent
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
 from rlkit.frontend.play import choose_render
-from rlkit.frontend.rollout import (
-    EVAL_SEED_OFFSET,
-    check_video_env,
-    load_run,
-    play_episode,
-    record_training_video,
-)
+from rlkit.frontend.runs import load_run
 from rlkit.frontend.terminal import TerminalAnimation, plain_frame, status_line
+from rlkit.frontend.video import check_video_env, record_training_video
 
 
 class Scripted:
@@ -283,11 +278,11 @@ def test_video_every_on_a_text_only_env_fails_fast() -> None:
 
 
 def test_ctrl_c_in_eval_does_not_claim_a_checkpoint(maze_run: Path, monkeypatch, capsys) -> None:
-    import rlkit.core.evaluation
+    import rlkit.frontend.eval_command
 
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(rlkit.core.evaluation, "evaluate", interrupted)
+    monkeypatch.setattr(rlkit.frontend.eval_command, "evaluate", interrupted)
     assert main(["eval", f"run={maze_run}", "episodes=2"]) == 130
     assert capsys.readouterr().err == "rlkit: interrupted\n"

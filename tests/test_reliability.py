@@ -17,7 +17,7 @@ import pytest
 
 from rlkit.core.checkpoint import MAGIC, Checkpointer, CheckpointError, load_checkpoint, save_checkpoint
 from rlkit.core.commands import command
-from rlkit.core.runner import DivergedError
+from rlkit.core.divergence import DivergedError
 from rlkit.frontend.cli import main
 
 from .conftest import train_in_process

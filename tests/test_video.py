@@ -15,12 +15,14 @@ from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.envs.factory import make_env
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
-from rlkit.frontend.rollout import RandomAgent, headless_pixels, record_episode
+from rlkit.frontend.play import RandomAgent
 from rlkit.frontend.video import (
     as_frames,
     even_pad,
     gif_bytes,
     gif_frame_ms,
+    headless_pixels,
+    record_episode,
     upscale,
     video_stem,
     write_videos,

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+import warnings
 from collections.abc import Callable, Iterable
 
 
@@ -27,9 +29,6 @@ def check_ranges(prefix: str, checks: Iterable[tuple[str, bool, str]], shown: Ca
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """warnings.showwarning for the CLI: rlkit's own warnings on one line, others as Python prints them."""
-    import sys
-    import warnings
-
     if issubclass(category, RlkitWarning):
         print(f"rlkit: warning: {message}", file=file or sys.stderr, flush=True)
     else:

@@ -1,13 +1,17 @@
-"""Greedy evaluation of an agent on its own env instance, seeded per episode so a seed repeats its numbers."""
+"""Greedy episodes of an agent: one `play_episode` for evaluation, `rlkit eval`, `rlkit play` and training
+videos, and `evaluate`, seeded per episode so a seed repeats its numbers."""
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any
 
 import gymnasium as gym
 import numpy as np
 
+from rlkit.core.errors import RlkitWarning
 from rlkit.core.types import Agent
 
 EVAL_SEED_OFFSET = 1_000_003  # evaluation episode k starts from seed + this + k; play and eval default to it
@@ -62,9 +66,30 @@ class EvalResult:
             **self.metrics,
         }
 
+    def scalars(self) -> dict[str, float]:
+        """The eval/ scalars the runner logs: return mean/std, mean length, truncated share, env metrics."""
+        return {
+            "eval/return_mean": self.return_mean,
+            "eval/return_std": self.return_std,
+            "eval/length_mean": self.length_mean,
+            "eval/truncated": self.truncated_fraction,
+            **{f"eval/{k}": v for k, v in self.metrics.items()},
+        }
+
     def as_dict(self) -> dict:
         """Everything, raw lists included."""
         return {**self.summary(), **asdict(self)}
+
+
+def warn_all_truncated(result: EvalResult, step: int, max_steps: int) -> None:
+    """Warns that every episode of the evaluation at `step` was cut by the cap (its return is not used)."""
+    warnings.warn(
+        f"evaluation at step {step:,}: all {len(result.returns)} episodes reached "
+        f"eval.max_episode_steps={max_steps:,} without ending (eval/truncated=1); "
+        "their return is not used for best.pt",
+        RlkitWarning,
+        stacklevel=3,
+    )
 
 
 def episode_step_limit(env: gym.Env) -> int | None:
@@ -80,6 +105,61 @@ def episode_step_limit(env: gym.Env) -> int | None:
     return int(limit) if limit else None
 
 
+@dataclass
+class Episode:
+    """One played episode: its return, its length, whether the step cap cut it, the frames kept (if asked)."""
+
+    ret: float = 0.0
+    length: int = 0
+    cut: bool = False
+    frames: list[Any] = field(default_factory=list)
+
+
+def play_episode(
+    agent: Agent,
+    env: gym.Env,
+    seed: int,
+    on_frame: Callable[[Any, int, float | None, float], None] | None = None,
+    keep_frames: bool = False,
+    max_steps: int = DEFAULT_MAX_EPISODE_STEPS,
+    metrics: MetricsMean | None = None,
+) -> Episode:
+    """Plays one greedy episode from env.reset(seed=seed): evaluation, `rlkit eval`, `rlkit play`, videos.
+
+    The episode ends when the env ends it or after `max_steps` steps (then `cut` is set). Each step's
+    info["metrics"] is added to `metrics` when given. With `on_frame` or `keep_frames` the env is rendered
+    after the reset and after every step: `on_frame(frame, step, reward, return_so_far)` sees each frame
+    (reward is None at the reset) and `keep_frames` keeps them. An env without a render mode (or a human
+    window) gives none.
+    """
+    ep = Episode()
+    obs, _ = env.reset(seed=seed)
+    rendering = (on_frame is not None or keep_frames) and env.render_mode not in (None, "human")
+
+    def _render(reward: float | None) -> None:
+        frame = env.render()
+        if keep_frames:
+            ep.frames.append(frame)
+        if on_frame is not None:
+            on_frame(frame, ep.length, reward, ep.ret)
+
+    if rendering:
+        _render(None)
+    done = False
+    while not done and ep.length < max_steps:
+        action = agent.act(np.asarray(obs)[None], explore=False)[0]
+        obs, reward, terminated, truncated, info = env.step(action)
+        if metrics is not None:
+            metrics.add(info.get("metrics"))
+        ep.ret += float(reward)
+        ep.length += 1
+        done = terminated or truncated
+        if rendering:
+            _render(float(reward))
+    ep.cut = not done
+    return ep
+
+
 def evaluate(
     agent: Agent,
     env: gym.Env,
@@ -88,7 +168,7 @@ def evaluate(
     max_steps: int = DEFAULT_MAX_EPISODE_STEPS,
     on_episode: Callable[[int, int, int], None] | None = None,
 ) -> EvalResult:
-    """Plays `episodes` greedy episodes; episode k starts from env.reset(seed=seed + k).
+    """Plays `episodes` greedy episodes (play_episode); episode k starts from env.reset(seed=seed + k).
 
     An episode ends at the env's own cap when it has one (see episode_step_limit), else after `max_steps`
     (eval.max_episode_steps): an env without a time limit and a policy that loops would never end one.
@@ -101,19 +181,11 @@ def evaluate(
     for k in range(episodes):
         if on_episode is not None:
             on_episode(k, episodes, steps)
-        obs, _ = env.reset(seed=seed + k)
-        total, length, done = 0.0, 0, False
-        while not done and length < cap:
-            action = agent.act(np.asarray(obs)[None], explore=False)[0]
-            obs, reward, terminated, truncated, info = env.step(action)
-            metrics.add(info.get("metrics"))
-            total += float(reward)
-            length += 1
-            done = terminated or truncated
-        returns.append(total)
-        lengths.append(length)
-        steps += length
-        cut.append(not done)
+        ep = play_episode(agent, env, seed + k, max_steps=cap, metrics=metrics)
+        returns.append(ep.ret)
+        lengths.append(ep.length)
+        steps += ep.length
+        cut.append(ep.cut)
     if on_episode is not None:
         on_episode(episodes, episodes, steps)
     return EvalResult(returns, lengths, metrics.means(), cut)

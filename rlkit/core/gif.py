@@ -18,7 +18,7 @@ def gif_bytes(frames: np.ndarray, fps: float) -> bytes:
     One palette (fast octree over up to 8 frames spread over the episode, no dithering) keeps colours steady
     from frame to frame and is several times faster than Pillow's per-frame median cut.
     """
-    from PIL import Image
+    from PIL import Image  # Pillow: only when a GIF is written
 
     sample = frames[np.linspace(0, len(frames) - 1, num=min(8, len(frames))).round().astype(int)]
     palette = Image.fromarray(np.concatenate(list(sample), axis=0)).quantize(method=Image.Quantize.FASTOCTREE)

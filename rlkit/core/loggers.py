@@ -19,6 +19,7 @@ import google_crc32c
 import numpy as np
 
 from rlkit.core.diskio import AppendFile
+from rlkit.core.gif import gif_bytes
 from rlkit.core.types import Logger
 
 
@@ -67,6 +68,7 @@ class TensorBoardLogger:
     """
 
     def __init__(self, log_dir: Path):
+        # tensorboard's protobufs (~0.5 s to import): only a run that writes events pays for them
         from tensorboard.compat.proto.event_pb2 import Event
         from tensorboard.compat.proto.summary_pb2 import Summary
 
@@ -82,14 +84,12 @@ class TensorBoardLogger:
 
     def purge_from(self, step: int) -> None:
         """Tells TensorBoard to drop earlier files' events at `step` and after (used when a run resumes)."""
-        from tensorboard.compat.proto.event_pb2 import SessionLog
+        from tensorboard.compat.proto.event_pb2 import SessionLog  # protobufs: as in __init__
 
         self._write(self._event(wall_time=time.time(), step=int(step), session_log=SessionLog(status=1)))
 
     def log_video(self, tag: str, frames: np.ndarray, step: int, fps: float) -> None:
         """(T, H, W, 3) uint8 frames as an animated GIF image summary: TensorBoard's Images tab plays it."""
-        from rlkit.core.gif import gif_bytes
-
         _, height, width, channels = frames.shape
         image = self._summary.Image(
             height=height, width=width, colorspace=channels, encoded_image_string=gif_bytes(frames, fps)

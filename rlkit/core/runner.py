@@ -7,11 +7,9 @@ episode bookkeeping (termination vs truncation is settled in the vector env, onc
 
 from __future__ import annotations
 
-import math
 import signal
 import threading
 import time
-import warnings
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -21,11 +19,11 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
-from rlkit.core.checkpoint import Checkpointer, non_finite_tensors
+from rlkit.core.checkpoint import Checkpointer
 from rlkit.core.commands import command
 from rlkit.core.config import RunConfig
-from rlkit.core.errors import RlkitWarning, UserError
-from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate
+from rlkit.core.divergence import check_finite
+from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate, warn_all_truncated
 from rlkit.core.headline import RETURN, Headline, RecentMetric
 from rlkit.core.loggers import MultiLogger
 from rlkit.core.progress import NullUI, Snapshot
@@ -33,11 +31,6 @@ from rlkit.core.types import Agent, Transition
 from rlkit.core.vector import SerialVectorEnv
 
 UI_PERIOD_S = 0.1
-WATCHED = ("loss", "error")  # agent metrics whose NaN means divergence; other diagnostics are only logged
-
-
-class DivergedError(UserError):
-    """A loss or metric became NaN or infinite: training stops, the last good checkpoint stays."""
 
 
 @dataclass
@@ -171,25 +164,8 @@ class Runner:
         return lambda: signal.signal(signal.SIGINT, previous)
 
     def _check_finite(self, metrics: dict[str, Any], step: int, state: dict[str, Any] | None = None) -> None:
-        """Stops training on a NaN/inf loss (metrics named in WATCHED) or, given a state, parameter. Checked
-        at each periodic log and before each checkpoint, not every step: no per-step cost, no GPU sync for
-        tensor metrics, and never a diverged checkpoint. A NaN diagnostic (SB3's explained_variance when the
-        returns have no variance) is logged, not fatal."""
-        bad = [
-            f"train/{k}={float(v)}"
-            for k, v in metrics.items()
-            if any(w in k for w in WATCHED) and not math.isfinite(float(v))
-        ]
-        if state is not None:
-            bad += [f"{name}=nan/inf" for name in non_finite_tensors(state["agent"])[:3]]
-        if bad:
-            kept = self.checkpointer.dir / "latest.pt"
-            where = f"the last good checkpoint is {kept}" if kept.exists() else "no checkpoint was written"
-            raise DivergedError(
-                f"training diverged at step {step}: non-finite "
-                + ", ".join(bad)
-                + f"; training stopped and {where} (try a smaller learning rate)"
-            )
+        """Stops training on a NaN/inf loss or, given a state, parameter (rlkit.core.divergence)."""
+        check_finite(metrics, step, self.checkpointer.dir, state)
 
     def _finished(self) -> bool:
         s, c = self.config, self.counters
@@ -243,24 +219,9 @@ class Runner:
         )
         self._last_result = (c.step, result)
         c.last_eval = result.summary()
-        self.logger.log(
-            {
-                "eval/return_mean": result.return_mean,
-                "eval/return_std": result.return_std,
-                "eval/length_mean": result.length_mean,
-                "eval/truncated": result.truncated_fraction,
-                **{f"eval/{k}": v for k, v in result.metrics.items()},
-            },
-            c.step,
-        )
+        self.logger.log(result.scalars(), c.step)
         if result.all_truncated:  # a looping policy's capped return: logged, never the best checkpoint
-            warnings.warn(
-                f"evaluation at step {c.step:,}: all {len(result.returns)} episodes reached "
-                f"eval.max_episode_steps={s.max_episode_steps:,} without ending (eval/truncated=1); "
-                "their return is not used for best.pt",
-                RlkitWarning,
-                stacklevel=2,
-            )
+            warn_all_truncated(result, c.step, s.max_episode_steps)
         elif result.return_mean > c.best_eval:
             c.best_eval = result.return_mean
             state = self.state_dict()

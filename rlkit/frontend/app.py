@@ -26,9 +26,10 @@ from rlkit.core.loggers import JsonlLogger, MultiLogger, TensorBoardLogger
 from rlkit.core.runner import Runner
 from rlkit.core.types import Agent, AgentContext
 from rlkit.envs.factory import make_env, make_vector_env
-from rlkit.frontend.rollout import check_video_env, record_training_video
+from rlkit.frontend.rundir import check_new_run_dir
 from rlkit.frontend.schemas import agent_config
 from rlkit.frontend.ui import make_ui
+from rlkit.frontend.video import check_video_env, record_training_video
 
 
 def resolve_budget(cfg: DictConfig) -> tuple[int | None, int | None]:
@@ -70,7 +71,7 @@ def resolve_device(device: str) -> str:
     """device=auto: CUDA when present, else the CPU; any other value as given (check_device checked it)."""
     if device != "auto":
         return device
-    import torch  # heavy: imported when a run is built, not for `rlkit --help` or a config error
+    import torch  # heavy: loaded when a run is built, not by `rlkit --help` or a config error
 
     return "cuda" if torch.cuda.is_available() else "cpu"
 
@@ -79,7 +80,7 @@ def check_device(device: str) -> None:
     """device= names a torch device type this machine has (auto always passes)."""
     if device == "auto":
         return
-    import torch
+    import torch  # heavy: loaded when a run is built, not by `rlkit --help` or a config error
 
     try:
         kind = torch.device(device).type
@@ -89,21 +90,10 @@ def check_device(device: str) -> None:
         raise UserError(f"device={device}: CUDA is not available here; valid values: auto, cpu")
 
 
-def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "") -> None:
-    """A new run must not write into another run's directory (its metrics and checkpoints would mix)."""
-    resumable = any((run_dir / "checkpoints").glob("*.pt"))
-    if resumable or (run_dir / "metrics.jsonl").exists():
-        if not advice and resumable:
-            advice = f"continue it with resume={run_dir}, or choose another directory"
-        elif not advice:  # stopped before its first checkpoint: resume would have nothing to start from
-            advice = "it saved no checkpoint to resume from: delete it, or choose another directory"
-        raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
-
-
 def set_num_threads(cfg: DictConfig) -> None:
     """num_threads= sets torch's CPU thread count, once per run, for the whole process (null: torch's)."""
     if cfg.get("num_threads") is not None:
-        import torch
+        import torch  # heavy: loaded when a run is built, not by `rlkit --help` or a config error
 
         torch.set_num_threads(cfg.num_threads)
 

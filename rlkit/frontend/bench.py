@@ -8,24 +8,28 @@ An agent is an agent config name, optionally with its own overrides in parenthes
 device=, ...) applies to every run, exactly as `rlkit train` takes it. For each seed, each agent trains in
 turn (so machine noise hits all agents alike), each in a normal run directory <out>/<label>_seed<seed>/ that
 `rlkit play` and `rlkit eval` accept. The bench directory gets table.md, results.json and curves.png,
-rewritten after every run: a run that fails (or Ctrl-C) leaves the others' results, the failed run marked.
+rewritten after every run (rlkit.frontend.bench_report): a run that fails (or Ctrl-C) leaves the others'
+results, the failed run marked.
 """
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-import numpy as np
+from omegaconf import OmegaConf
 
-from rlkit.core.diskio import writable_dir, write_text
+from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError
+from rlkit.envs.factory import make_env
+from rlkit.frontend.app import build_agent, train, validate
+from rlkit.frontend.bench_report import RunResult, eval_curve, write_report
+from rlkit.frontend.compose import compose_config
+from rlkit.frontend.rundir import check_new_run_dir
 
 BENCH_KEYS = {
     "agents": "agents to compare, e.g. [sb3_ppo,sb3_a2c] or [dqn,sb3(agent.algo=QRDQN;as=qrdqn)] (required)",
@@ -42,22 +46,6 @@ class AgentSpec:
 
     label: str
     overrides: list[str]
-
-
-@dataclass
-class RunResult:
-    """What one (agent, seed) run produced."""
-
-    label: str
-    seed: int
-    steps: int
-    wall_time_s: float
-    final_mean: float
-    final_std: float
-    curve: tuple[list[int], list[float]]
-    run_dir: str
-    extra: dict[str, Any] = field(default_factory=dict)
-    error: str | None = None  # why the run failed; a failed run is left out of the table's numbers
 
 
 def split_top_level(text: str, sep: str = ",") -> list[str]:
@@ -105,31 +93,9 @@ def parse_agent(spec: str) -> AgentSpec:
     return AgentSpec(label, overrides)
 
 
-def steps_to_threshold(curve: tuple[list[int], list[float]], threshold: float) -> int | None:
-    """Env steps at the first evaluation whose mean return reaches `threshold` (None: never)."""
-    for step, value in zip(*curve):
-        if value >= threshold:
-            return int(step)
-    return None
-
-
-def eval_curve(metrics_path: Path) -> tuple[list[int], list[float]]:
-    """(steps, eval/return_mean) of a run's metrics.jsonl; of two evaluations at one step, the later one."""
-    by_step: dict[int, float] = {}
-    for line in metrics_path.read_text(encoding="utf-8").splitlines():
-        row = json.loads(line)
-        if "eval/return_mean" in row:
-            by_step[int(row["step"])] = float(row["eval/return_mean"])
-    return list(by_step), list(by_step.values())
-
-
 def check_contestants(agents: list[AgentSpec], seed: int, common: list[str], ui: str) -> None:
     """Composes every agent's config and builds it on its env: a mistake or an agent that does not fit the
     env fails now, not after the others have trained."""
-    from rlkit.envs.factory import make_env
-    from rlkit.frontend.app import build_agent, validate
-    from rlkit.frontend.compose import compose_config
-
     for spec in agents:
         cfg = compose_config([f"ui={ui}", *common, *spec.overrides, f"seed={seed}"])
         validate(cfg)
@@ -144,11 +110,6 @@ def check_contestants(agents: list[AgentSpec], seed: int, common: list[str], ui:
 
 def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path, ui: str = "none") -> RunResult:
     """Trains one agent with one seed in its own run directory (with .hydra/ as `rlkit train` writes it)."""
-    from omegaconf import OmegaConf
-
-    from rlkit.frontend.app import train
-    from rlkit.frontend.compose import compose_config
-
     overrides = [f"ui={ui}", *common, *spec.overrides, f"seed={seed}"]
     cfg = compose_config(overrides)
     run_dir = out / f"{spec.label}_seed{seed}"
@@ -177,57 +138,6 @@ def failed_run(spec: AgentSpec, seed: int, out: Path, err: BaseException, wall_t
     message = str(err) or type(err).__name__
     nan = float("nan")
     return RunResult(spec.label, seed, 0, wall_time_s, nan, nan, curve, str(run_dir), error=message)
-
-
-def aggregate(results: list[RunResult], labels: list[str], threshold: float | None) -> list[dict[str, Any]]:
-    """One row per agent: speed, wall time, final return across seeds, steps to threshold (failed runs are
-    counted in `failed` and left out of the numbers)."""
-    rows = []
-    for label in labels:
-        every = [r for r in results if r.label == label]
-        mine = [r for r in every if r.error is None]
-        steps, wall = sum(r.steps for r in mine), sum(r.wall_time_s for r in mine)
-        finals = np.array([r.final_mean for r in mine]) if mine else np.array([float("nan")])
-        reached = [steps_to_threshold(r.curve, threshold) for r in mine] if threshold is not None else []
-        hits = [s for s in reached if s is not None]
-        rows.append(
-            {
-                "agent": label,
-                "seeds": len(mine),
-                "failed": len(every) - len(mine),
-                "steps_per_s": steps / max(wall, 1e-9),
-                "wall_time_s": wall / max(len(mine), 1),
-                "final_return_mean": float(finals.mean()),
-                "final_return_std": float(finals.std()),
-                "threshold_reached": len(hits),
-                "steps_to_threshold": float(np.mean(hits)) if hits else None,
-            }
-        )
-    base = rows[0]["steps_per_s"] if rows else 1.0
-    for row in rows:
-        row["speed_vs_first"] = row["steps_per_s"] / max(base, 1e-9)
-    return rows
-
-
-def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
-    """The results table in Markdown."""
-    thr = f"steps to {threshold:g}" if threshold is not None else "steps to threshold"
-    first = rows[0]["agent"]
-    head = f"| agent | seeds | steps/s | speed vs {first} | wall time / run (s) | final eval return | {thr} |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
-    for r in rows:
-        seeds = f"{r['seeds']} ({r['failed']} failed)" if r.get("failed") else f"{r['seeds']}"
-        if threshold is None:
-            to = "n/a"
-        elif r["steps_to_threshold"] is None:
-            to = f"never (0/{r['seeds']})"
-        else:
-            to = f"{r['steps_to_threshold']:,.0f} ({r['threshold_reached']}/{r['seeds']})"
-        lines.append(
-            f"| {r['agent']} | {seeds} | {r['steps_per_s']:,.0f} | {r['speed_vs_first']:.2f}x "
-            f"| {r['wall_time_s']:.1f} | {r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {to} |"
-        )
-    return "\n".join(lines)
 
 
 def parse_args(argv: list[str]) -> tuple[list[AgentSpec], list[int], float | None, Path | None, list[str]]:
@@ -273,36 +183,6 @@ def default_out(common: list[str]) -> Path:
     return Path("runs") / "bench" / now.strftime("%Y-%m-%d") / f"{now.strftime('%H-%M-%S')}_{env}"
 
 
-def write_report(
-    out: Path, argv: list[str], plan: dict[str, Any], results: list[RunResult], t0: float
-) -> str:
-    """Writes table.md, results.json and curves.png for the runs so far; returns the table."""
-    from rlkit.frontend.plots import plot_learning_curves
-
-    labels, threshold, common = [a.label for a in plan["agents"]], plan["threshold"], plan["common"]
-    rows = aggregate(results, labels, threshold)
-    table = table_markdown(rows, threshold)
-    env_name = next((a.partition("=")[2] for a in common if a.startswith("env=")), "maze")
-    title = f"{' vs '.join(labels)} on {env_name} ({len(plan['seeds'])} seeds)"
-    curves = {lb: [r.curve for r in results if r.label == lb and r.error is None] for lb in labels}
-    plot_learning_curves(curves, out / "curves.png", title, threshold)
-    command = "rlkit bench " + " ".join(argv)
-    write_text(out / "table.md", f"`{command}`\n\n{table}\n")
-    record = {
-        "command": command,
-        "date": datetime.now().isoformat(timespec="seconds"),
-        "seeds": plan["seeds"],
-        "threshold": threshold,
-        "common_overrides": common,
-        "agents": [{"label": a.label, "overrides": a.overrides} for a in plan["agents"]],
-        "rows": rows,
-        "runs": [r.__dict__ for r in results],
-        "total_time_s": round(time.perf_counter() - t0, 2),
-    }
-    write_text(out / "results.json", json.dumps(record, indent=2) + "\n")
-    return table
-
-
 def main(argv: list[str]) -> int:
     """`rlkit bench key=value ...`: prints the table; writes table.md, results.json and curves.png."""
     if any(a in ("-h", "--help", "help") for a in argv):
@@ -314,8 +194,6 @@ def main(argv: list[str]) -> int:
     ui = next((a.partition("=")[2] for a in argv if a.startswith("ui=")), "auto")
     check_contestants(agents, seeds[0], common, ui)
     out = writable_dir(out or default_out(common), "out")
-    from rlkit.frontend.app import check_new_run_dir
-
     for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
         for spec in agents:
             check_new_run_dir(out / f"{spec.label}_seed{seed}", "out", "choose another out= or delete it")

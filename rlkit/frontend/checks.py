@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.core.errors import UserError
@@ -54,9 +56,6 @@ KNOWN_FLAGS += ("--version", "--shell-completion", "-sc")
 
 def check_syntax(args: list[str]) -> None:
     """Every argument is key=value (or one of Hydra's flags) that Hydra's grammar parses, else one line."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-    from hydra.errors import OverrideParseException
-
     flags, overrides = split_flags(args)
     for flag in flags:
         if flag.startswith("-") and flag.partition("=")[0] not in KNOWN_FLAGS:

@@ -12,13 +12,20 @@ import sys
 import warnings
 from pathlib import Path
 
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from omegaconf import DictConfig, OmegaConf
+
+from rlkit.core.commands import command
+from rlkit.core.config import TrainConfig
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
+from rlkit.core.headline import RETURN, Headline, headline_line
 from rlkit.frontend.checks import split_flags
 from rlkit.frontend.app import validate
 from rlkit.frontend.compose import compose_config, rewrite_overrides
 from rlkit.frontend.options import GROUPS, group_options
-from rlkit.frontend.rundir import hydra_value, locked_run_dir, resolve_run_dir
+from rlkit.frontend.rundir import check_new_run_dir, hydra_value, locked_run_dir, resolve_run_dir
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -38,10 +45,6 @@ def main_help() -> str:
 
 def train_help() -> str:
     """Text of `rlkit train --help`: groups, their options, the top-level keys and examples."""
-    from omegaconf import OmegaConf
-
-    from rlkit.core.config import TrainConfig
-
     keys = OmegaConf.to_yaml(OmegaConf.structured(TrainConfig)).splitlines()
     keys = [ln for ln in keys if not ln.startswith(("agent:", "env:", "  name:", "  id:"))]
     lines = [
@@ -79,11 +82,7 @@ def _groups_help() -> list[str]:
 
 
 def _train(overrides: list[str]) -> int:
-    import hydra
-    from hydra.core.hydra_config import HydraConfig
-    from omegaconf import DictConfig
-
-    from rlkit.frontend.app import train
+    from rlkit.frontend.app import train  # torch, gymnasium, every agent's base: only when training
 
     result: dict = {}
 
@@ -116,8 +115,6 @@ def _train(overrides: list[str]) -> int:
 
 def _final_eval_line(s: dict) -> str:
     """RL: the greedy episodes' return; a task with its own headline (rlkit.core.headline): that number first."""
-    from rlkit.core.headline import RETURN, Headline, headline_line
-
     ev, headline = s["final_eval"], Headline.from_record(s.get("headline"))
     if headline.key != RETURN.key:
         return f"Final evaluation: {headline_line(ev, headline)}"
@@ -128,8 +125,6 @@ def _final_eval_line(s: dict) -> str:
 
 
 def _print_summary(s: dict) -> None:
-    from rlkit.core.commands import command
-
     run_dir = Path(s["run_dir"])
     if run_dir.is_relative_to(Path.cwd()):
         run_dir = run_dir.relative_to(Path.cwd())
@@ -150,8 +145,6 @@ def _print_summary(s: dict) -> None:
 def _settled_overrides(overrides: list[str], run_dir: Path) -> list[str]:
     """The overrides Hydra runs with, once `run_dir` is locked: a new run must not write into another run's
     directory; a resumed run keeps the .hydra/ its first run wrote (Hydra writes none: output_subdir=null)."""
-    from rlkit.frontend.app import check_new_run_dir
-
     resumed = any(a.startswith("resume=") for a in overrides)
     if not resumed:
         check_new_run_dir(run_dir)
@@ -173,16 +166,22 @@ def main(argv: list[str] | None = None) -> int:
         if command not in SUBCOMMANDS:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
         if command == "bench":
-            from rlkit.frontend.bench import main as bench_main
+            from rlkit.frontend.bench import main as bench_main  # torch: loaded by the command that needs it
 
             return bench_main(rest)
         if command in ("play", "eval"):
-            from rlkit.frontend.play import command_help, eval_command, play_command
+            from rlkit.frontend.keyargs import command_help  # gymnasium (~0.2 s): not for `rlkit --help`
 
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))
                 return 0
-            return play_command(rest) if command == "play" else eval_command(rest)
+            if command == "play":
+                from rlkit.frontend.play import play_command  # torch: loaded by the command that needs it
+
+                return play_command(rest)
+            from rlkit.frontend.eval_command import eval_command  # torch, likewise
+
+            return eval_command(rest)
         if "-h" in rest or "--help" in rest:
             print(train_help())
             return 0

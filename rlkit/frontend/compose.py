@@ -10,7 +10,10 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from hydra import compose, initialize_config_module
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from rlkit.core.errors import UserError
 from rlkit.frontend.checks import (
@@ -47,7 +50,7 @@ def rewrite_overrides(args: list[str]) -> list[str]:
         elif bare == "env" and value not in group_options("env", args) and value in _atari_games():
             out += ["env=atari", f"env.kwargs.game={value}"]
         elif bare == "env" and value not in group_options("env", args):
-            from rlkit.envs.factory import registered_ids
+            from rlkit.envs.factory import registered_ids  # gymnasium (~0.2 s): only for a Gymnasium id
 
             if value not in registered_ids():
                 raise choice_error("env", value, also=registered_ids() + sorted(_atari_games()), args=args)
@@ -73,7 +76,7 @@ def _integral(value: str) -> str:
 
 def _atari_games() -> dict[str, str]:
     """ALE game names (Breakout, Pong, ...) that `env=<game>` accepts as the Atari preset."""
-    from rlkit.envs.atari import ale_games
+    from rlkit.envs.atari import ale_games  # ale_py (heavy, loads the ROMs): only for an unknown env name
 
     return ale_games()
 
@@ -99,10 +102,6 @@ def _compose(plain: list[str]) -> DictConfig:
     Composed twice: first without the agent's schema, to learn the chosen agent and its `_target_` class; then
     with that class's Config stored as the schema (rlkit.frontend.schemas), so keys and types are checked.
     """
-    from hydra import compose, initialize_config_module
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
     register_run_schemas()
     try:
         with initialize_config_module(config_module="rlkit.configs", version_base="1.3"):

@@ -15,9 +15,13 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from hydra import compose, initialize_config_module
+from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
+from omegaconf.errors import OmegaConfBaseException
 
 from rlkit.core.errors import RlkitWarning, UserError
+from rlkit.frontend.schemas import register_run_schemas
 
 try:
     import fcntl
@@ -29,12 +33,6 @@ LOCK_NAME = ".lock"
 
 def resolve_run_dir(overrides: list[str]) -> Path:
     """The absolute directory Hydra would create for `rlkit train <overrides>` (already rewritten)."""
-    from hydra import compose, initialize_config_module
-    from hydra.errors import HydraException
-    from omegaconf.errors import OmegaConfBaseException
-
-    from rlkit.frontend.schemas import register_run_schemas
-
     register_run_schemas()  # the agent's schema was stored by compose_config, which rlkit train runs first
 
     try:
@@ -139,3 +137,14 @@ def upgrade_saved_config(saved: DictConfig) -> DictConfig:
             if OmegaConf.select(saved, new) is None:
                 OmegaConf.update(saved, new, value, force_add=True)
     return saved
+
+
+def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "") -> None:
+    """A new run must not write into another run's directory (its metrics and checkpoints would mix)."""
+    resumable = any((run_dir / "checkpoints").glob("*.pt"))
+    if resumable or (run_dir / "metrics.jsonl").exists():
+        if not advice and resumable:
+            advice = f"continue it with resume={run_dir}, or choose another directory"
+        elif not advice:  # stopped before its first checkpoint: resume would have nothing to start from
+            advice = "it saved no checkpoint to resume from: delete it, or choose another directory"
+        raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")

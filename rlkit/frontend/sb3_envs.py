@@ -25,14 +25,14 @@ import gymnasium as gym
 from omegaconf import OmegaConf
 
 from rlkit.core.errors import UserError
+from rlkit.envs.factory import make_env
+from rlkit.frontend.compose import compose_config
 
 EPISODE_CAP = "max_episode_steps"
 
 
 def env_config(name: str, **kwargs: Any) -> Any:
     """The env config `rlkit train env=<name>` would use, with `kwargs` added to its constructor arguments."""
-    from rlkit.frontend.compose import compose_config
-
     cfg = OmegaConf.to_container(compose_config([f"env={name}"]).env, resolve=True)
     if EPISODE_CAP in kwargs:
         cfg[EPISODE_CAP] = kwargs.pop(EPISODE_CAP)
@@ -44,10 +44,8 @@ def make_sb3_env(
     name: str, n_envs: int = 1, seed: int | None = None, evaluation: bool = False, **kwargs: Any
 ) -> Any:
     """An SB3 DummyVecEnv of `n_envs` copies of rlkit's env `name` (see the module docstring)."""
-    from stable_baselines3.common.monitor import Monitor
+    from stable_baselines3.common.monitor import Monitor  # SB3 (~1 s): only when an SB3 env is asked for
     from stable_baselines3.common.vec_env import DummyVecEnv
-
-    from rlkit.envs.factory import make_env
 
     if n_envs < 1:
         raise UserError(f"n_envs={n_envs} is invalid: it must be >= 1")

@@ -54,7 +54,7 @@ class TerminalAnimation:
         """Prints the title and, on a terminal, opens the live region."""
         print(title, file=self.stream, flush=True)
         if self.mode == "rich":
-            from rich.console import Console
+            from rich.console import Console  # rich: only for the animated (rich) mode
             from rich.live import Live
 
             console = Console(file=self.stream)

@@ -282,7 +282,7 @@ def test_continuous_off_policy_algorithm_runs(run_dir: Path) -> None:
 
 def test_rlkit_eval_scores_an_sb3_run(tmp_path: Path, capsys) -> None:
     from rlkit.frontend.cli import main
-    from rlkit.frontend.play import eval_command
+    from rlkit.frontend.eval_command import eval_command
 
     run = tmp_path / "run"
     args = ["agent=sb3_a2c", "env=CartPole-v1", "num_envs=8", "total_steps=160", "eval.episodes=2", *FAST]

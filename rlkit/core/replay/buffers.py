@@ -151,7 +151,7 @@ class FrameReplayBuffer(ReplayBase):
 
     def state_dict(self) -> dict[str, Any]:
         """As ReplayBase.state_dict, plus the written part of the frame ring."""
-        import torch
+        import torch  # only checkpoints need torch; the buffers themselves are numpy
 
         state = super().state_dict()
         filled = min(max(self._written), self.frame_capacity)
