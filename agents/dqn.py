@@ -1,7 +1,7 @@
 """DQN (book chapter 20, Mnih et al. 2015) with the modern switches: double, dueling, n-step, prioritised.
 
-The agent owns its replay buffer (rlkit.core.replay.buffers, which stores each Atari frame once) and decides when it
-learns: every `train_freq` env steps after `learning_starts`, `gradient_steps` updates of a batch of
+The agent owns its replay buffer (rlkit.core.replay.buffers, which stores each Atari frame once) and decides
+when it learns: every `train_freq` env steps after `learning_starts`, `gradient_steps` updates of a batch of
 `batch_size`; the target network follows every `target_update_every` env steps, copied (tau=1) or
 Polyak-averaged (tau<1). One forward pass acts for all envs; observations stay uint8 until they reach the
 network. Mixed precision (bf16 or fp16 autocast) keeps fp32 master weights. The math lives in small pure

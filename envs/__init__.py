@@ -10,7 +10,7 @@ from rlkit.core.vector import register_vector_env
 MAZE_ID = "rlkit/GridMaze-v0"
 
 # Atari (envs/atari.py): entry points are strings, so ale_py is imported only when an Atari env is made. The
-# vector env entry point says how the runner batches it (ale-py's native vector env, or the wrapper chain serially).
+# vector env entry point says how the runner batches it (ale-py native vector env, or the wrappers serially).
 ATARI_ID = "rlkit/Atari-v0"
 if ATARI_ID not in gym.registry:
     gym.register(id=ATARI_ID, entry_point="rlkit.envs.atari:make_atari")

@@ -11,8 +11,8 @@ What `step` returns in `info` (every task, so one supervised agent serves them a
 * ``mask``: bool (batch,), True for real examples. The last minibatch of an epoch is padded with zeros to the
   full batch size (the spaces have a fixed shape) and masked: no example is dropped, so a test epoch scores
   every test example exactly once;
-* ``metrics``: numbers for rlkit.core.evaluation, e.g. {"accuracy": 0.93, "count": 100}; `count` (real examples)
-  is the weight of the batch when the evaluation averages over batches.
+* ``metrics``: numbers for rlkit.core.evaluation, e.g. {"accuracy": 0.93, "count": 100}; `count` (real
+  examples) is the weight of the batch when the evaluation averages over batches.
 
 Conventions: images are uint8 (batch, channels, H, W) in [0, 255] (networks scale them); sequences are float32
 (batch, time, features + 1) whose last feature is 1 on valid steps and 0 on padding.

@@ -1,7 +1,8 @@
-"""The layer rule (README "How the code is laid out"): imports run one way, front end -> agents / envs -> core.
+"""The layer rule (README "How the code is laid out"): imports run one way, front end -> agents / envs ->
+core.
 
-Every rlkit import in rlkit/, agents/ and envs/ is read with ast (inside functions too) and checked against the
-layer of the module that makes it: rlkit.core imports only rlkit.core; rlkit.agents the core and itself;
+Every rlkit import in rlkit/, agents/ and envs/ is read with ast (inside functions too) and checked against
+the layer of the module that makes it: rlkit.core imports only rlkit.core; rlkit.agents the core and itself;
 rlkit.envs the core and itself; rlkit.frontend anything.
 """
 

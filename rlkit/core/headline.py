@@ -2,8 +2,8 @@
 
 RL envs are judged by their mean episode return. A supervised task names its own number (accuracy, bits per
 char, MSE, ...) with a class or instance attribute ``headline = Headline(...)`` on the env (the unwrapped
-one); `key` is a key of the evaluation's summary (rlkit.core.evaluation.EvalResult.summary(): ``return_mean`` or
-one of the env's ``info["metrics"]``), i.e. the ``eval/<key>`` scalar the runner logs. The live display,
+one); `key` is a key of the evaluation's summary (rlkit.core.evaluation.EvalResult.summary(): ``return_mean``
+or one of the env's ``info["metrics"]``), i.e. the ``eval/<key>`` scalar the runner logs. The live display,
 the final lines, summary.json ("headline") and `rlkit eval` lead with it.
 """
 

@@ -20,8 +20,8 @@ VECTOR_ENTRY_POINTS: dict[str, str] = {}  # Gymnasium id -> "module:function" th
 
 def register_vector_env(env_id: str, entry_point: str) -> None:
     """Says that env `env_id` is batched by `entry_point` ("module:function", called as f(num_envs, **kwargs)
-    with the env's kwargs) into a vector env with SerialVectorEnv's methods, instead of being stepped serially.
-    An env module calls it beside its own gym.register (e.g. Atari: ale-py's native vector env)."""
+    with the env's kwargs) into a vector env with SerialVectorEnv's methods, instead of being stepped
+    serially. An env module calls it beside its own gym.register (e.g. Atari: ale-py's native vector env)."""
     VECTOR_ENTRY_POINTS[env_id] = entry_point
 
 

@@ -99,8 +99,8 @@ def set_num_threads(cfg: DictConfig) -> None:
 
 
 def build_agent(cfg: DictConfig, observation_space: Any, action_space: Any) -> Agent:
-    """The agent class that cfg.agent's `_target_` names, built from its typed Config and the env's spaces (for
-    train, play and eval alike: the run's num_threads= is set here)."""
+    """The agent class that cfg.agent's `_target_` names, built from its typed Config and the env's spaces
+    (for train, play and eval alike: the run's num_threads= is set here)."""
     set_num_threads(cfg)
     ctx = AgentContext(
         observation_space=observation_space,

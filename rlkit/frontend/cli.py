@@ -1,7 +1,7 @@
 """The `rlkit` command: a tiny dispatcher that pops the subcommand and hands the rest of argv to Hydra.
 
-Before Hydra runs, the overrides are composed once (rlkit.frontend.compose): a wrong name, key or type gets one
-clear line with the valid choices instead of a stack trace.
+Before Hydra runs, the overrides are composed once (rlkit.frontend.compose): a wrong name, key or type gets
+one clear line with the valid choices instead of a stack trace.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from rlkit.core.config import TrainConfig
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
 from rlkit.core.headline import RETURN, Headline, headline_line
-from rlkit.frontend.checks import split_flags
 from rlkit.frontend.app import validate
+from rlkit.frontend.checks import split_flags
 from rlkit.frontend.compose import compose_config, rewrite_overrides
 from rlkit.frontend.options import GROUPS, group_options
 from rlkit.frontend.rundir import check_new_run_dir, hydra_value, locked_run_dir, resolve_run_dir
@@ -114,7 +114,7 @@ def _train(overrides: list[str]) -> int:
 
 
 def _final_eval_line(s: dict) -> str:
-    """RL: the greedy episodes' return; a task with its own headline (rlkit.core.headline): that number first."""
+    """RL: the greedy episodes' return; a task with its own headline (rlkit.core.headline): that first."""
     ev, headline = s["final_eval"], Headline.from_record(s.get("headline"))
     if headline.key != RETURN.key:
         return f"Final evaluation: {headline_line(ev, headline)}"

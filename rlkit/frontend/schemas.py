@@ -2,9 +2,10 @@
 
 An agent is registered by its YAML alone: `_target_: rlkit.agents.dqn.DQNAgent` names the class, whose
 `Config` dataclass is the schema; the YAML holds only its one-line description and the values that differ
-from the dataclass defaults. configs/train.yaml lists `optional agent_schema@agent: ${agent}` before the agent,
-so once `store_agent_schema` has stored the chosen agent's schema under its option name, Hydra merges the YAML
-onto it: a misspelt key or a wrong type fails at compose time. Only the chosen agent's module is imported.
+from the dataclass defaults. configs/train.yaml lists `optional agent_schema@agent: ${agent}` before the
+agent, so once `store_agent_schema` has stored the chosen agent's schema under its option name, Hydra merges
+the YAML onto it: a misspelt key or a wrong type fails at compose time. Only the chosen agent's module is
+imported.
 """
 
 from __future__ import annotations
