@@ -13,6 +13,7 @@ from rlkit.envs.factory import make_env
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
 from rlkit.frontend.ui import Snapshot
+from tests.conftest import train_in_process
 
 
 def cli(capsys, *args: str) -> tuple[int, str]:
@@ -120,3 +121,25 @@ def test_display_and_words() -> None:
     assert headline_line(summary, mse) == "MSE 0.5000 (neg_mse -0.5)"
     assert Headline.from_record(mse.record({"mse": 0.5})) == mse
     assert Headline.from_record(None) == RETURN
+
+
+def test_best_checkpoint_follows_the_headline_direction() -> None:
+    """best.pt is chosen by the task's own number: the lowest bits per char, the highest accuracy/return."""
+    bpc = Headline("bits per char", "bpc", higher_is_better=False)
+    runs = [
+        {"bpc": 3.1, "return_mean": 0.2},
+        {"bpc": 2.4, "return_mean": 0.1},
+        {"bpc": 2.9, "return_mean": 0.3},
+    ]
+    assert max(runs, key=bpc.score)["bpc"] == 2.4  # not the run with the best return
+    assert max(runs, key=RETURN.score)["return_mean"] == 0.3
+    assert bpc.unscore(bpc.score(runs[1])) == 2.4 and RETURN.unscore(RETURN.score(runs[2])) == 0.3
+    assert bpc.score({}) == -float("inf") and bpc.unscore(-float("inf")) is None
+
+
+def test_summary_names_the_best_evaluation_in_the_headlines_units(tmp_path: Path) -> None:
+    summary = train_in_process(tmp_path / "run", "agent=char_rnn", "env=char_text", "total_steps=4",
+                               "agent.hidden=8", "agent.num_layers=1", "num_threads=1")  # fmt: skip
+    best = summary["best_eval"]
+    assert best["key"] == "bpc" and best["higher_is_better"] is False
+    assert best["value"] == summary["final_eval"]["bpc"]  # one evaluation (the final one): it is the best

@@ -39,6 +39,20 @@ class Headline:
             "decimals": self.decimals,
         }
 
+    def score(self, summary: dict[str, Any]) -> float:
+        """The headline as a number where higher is better (negated when lower is better; -inf when the
+        evaluation lacks it): what best.pt is chosen by."""
+        value = summary.get(self.key)
+        if value is None:
+            return -float("inf")
+        return float(value) if self.higher_is_better else -float(value)
+
+    def unscore(self, score: float) -> float | None:
+        """The headline value of a score() (None for -inf: nothing was measured)."""
+        if score == -float("inf"):
+            return None
+        return score if self.higher_is_better else -score
+
     @classmethod
     def from_record(cls, record: dict[str, Any] | None) -> Headline:
         """The headline a summary.json or eval.json names (RETURN when it names none: older runs)."""

@@ -39,7 +39,7 @@ class Counters:
 
     step: int = 0
     episodes: int = 0
-    best_eval: float = -float("inf")
+    best_eval: float = -float("inf")  # the best evaluation's headline score (Headline.score)
     last_eval: dict[str, float] = field(default_factory=dict)
 
 
@@ -222,8 +222,8 @@ class Runner:
         self.logger.log(result.scalars(), c.step)
         if result.all_truncated:  # a looping policy's capped return: logged, never the best checkpoint
             warn_all_truncated(result, c.step, s.max_episode_steps)
-        elif result.return_mean > c.best_eval:
-            c.best_eval = result.return_mean
+        elif self.headline.score(result.summary()) > c.best_eval:  # RL: the mean return; a task: its metric
+            c.best_eval = self.headline.score(result.summary())
             state = self.state_dict()
             self._check_finite({}, c.step, state)  # never a diverged best.pt
             self.checkpointer.save_best(state)

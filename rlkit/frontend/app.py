@@ -222,9 +222,9 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
             runner.close()
         raise
     runner.close()
-    final_eval = runner.final_eval.summary()
+    final_eval, headline = runner.final_eval.summary(), runner.headline
     summary = {
-        "headline": runner.headline.record(final_eval),  # the task's own number first (rlkit.core.headline)
+        "headline": headline.record(final_eval),  # the task's own number first (rlkit.core.headline)
         "agent": cfg.agent.name,
         "env": cfg.env.name,
         "env_id": cfg.env.id,
@@ -236,7 +236,7 @@ def train(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
         "resumed": bool(cfg.resume),
         "wall_time_s": round(time.perf_counter() - t0, 3),
         "final_eval": final_eval,
-        "best_eval_return": counters.best_eval,
+        "best_eval": headline.record({headline.key: headline.unscore(counters.best_eval)}),  # best.pt's
         "run_dir": str(run_dir),
         "versions": package_versions(),
     }
