@@ -49,6 +49,9 @@ def test_an_agent_and_an_env_added_with_one_file_and_one_yaml_each_train(project
     assert summary["agent"] == "constant" and summary["env"] == "corridor" and summary["steps"] == 500
     assert summary["final_eval"]["return_mean"] == 1.0  # action 1 walks to the end of the corridor
     assert summary["final_eval"]["length_mean"] == 4.0
+    # the run remembers its config folder: eval and play find the agent and the env again
+    assert main(["eval", f"run={run}", "episodes=2", "ui=none"]) == 0, capsys.readouterr().err
+    assert json.loads((run / "eval.json").read_text())["return_mean"] == 1.0
     # the agent's typed config: a wrong type or an unknown key fails at compose time, in one line
     for bad, words in (("agent.action=abc", "agent.action"), ("agent.speed=2", "unknown key 'agent.speed'")):
         assert main(["train", searchpath, "agent=constant", "env=corridor", bad]) == 2

@@ -8,6 +8,7 @@ appended file never keeps half a record.
 from __future__ import annotations
 
 import contextlib
+import os
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +34,12 @@ def write_text(path: Path, text: str, advice: str = "") -> None:
     """Writes a text file (creating its folder), or a UserError naming it."""
     with writing(path, advice):
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text, encoding="utf-8")
+        tmp = path.with_name(f".{path.name}.tmp")
+        try:  # a new file renamed over the old one: never a half-written file, never a write through a link
+            tmp.write_text(text, encoding="utf-8")
+            os.replace(tmp, path)
+        finally:
+            tmp.unlink(missing_ok=True)
 
 
 def writable_dir(path: Path | str, key: str, keep: bool = True) -> Path:

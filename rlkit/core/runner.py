@@ -7,6 +7,7 @@ episode bookkeeping (termination vs truncation is settled in the vector env, onc
 
 from __future__ import annotations
 
+import shlex
 import signal
 import threading
 import time
@@ -130,7 +131,7 @@ class Runner:
                 if self._interrupted:  # Ctrl-C: stop between two steps, where the state is consistent
                     self.logger.flush()
                     self.save()
-                    resume = f"{command('rlkit')} train resume={self.run_dir}"
+                    resume = f"{command('rlkit')} train resume={shlex.quote(str(self.run_dir))}"
                     raise KeyboardInterrupt(
                         f"a checkpoint was saved at step {c.step:,}; continue with: {resume}"
                     )
@@ -144,7 +145,15 @@ class Runner:
         if self._last_result is not None and self._last_result[0] == c.step:
             self.final_eval = self._last_result[1]
         else:
-            self.final_eval = self._evaluate()
+            self.save()  # the trained state is kept before the final evaluation: a Ctrl-C there loses nothing
+            try:
+                self.final_eval = self._evaluate()
+            except KeyboardInterrupt:
+                self.ui.stop(self.snapshot())
+                raise KeyboardInterrupt(
+                    f"training was saved at step {c.step:,}; the final evaluation was interrupted; finish it "
+                    f"with: {command('rlkit')} train resume={shlex.quote(str(self.run_dir))}"
+                ) from None
         self.completed = True
         self.save()
         self.ui.stop(self.snapshot())

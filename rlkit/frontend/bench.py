@@ -29,7 +29,7 @@ from rlkit.envs.factory import make_env
 from rlkit.frontend.app import build_agent, train, validate
 from rlkit.frontend.bench_report import RunResult, eval_curve, write_report
 from rlkit.frontend.compose import compose_config
-from rlkit.frontend.rundir import check_new_run_dir
+from rlkit.frontend.rundir import check_new_run_dir, locked_run_dir
 
 BENCH_KEYS = {
     "agents": "agents to compare, e.g. [sb3_ppo,sb3_a2c] or [dqn,sb3(agent.algo=QRDQN;as=qrdqn)] (required)",
@@ -113,10 +113,11 @@ def run_one(spec: AgentSpec, seed: int, common: list[str], out: Path, ui: str = 
     overrides = [f"ui={ui}", *common, *spec.overrides, f"seed={seed}"]
     cfg = compose_config(overrides)
     run_dir = out / f"{spec.label}_seed{seed}"
-    (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
-    OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
-    OmegaConf.save(OmegaConf.create(overrides), run_dir / ".hydra" / "overrides.yaml")
-    summary = train(cfg, run_dir)
+    with locked_run_dir(run_dir):  # as `rlkit train` does: a resume of it meanwhile is refused
+        (run_dir / ".hydra").mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(cfg, run_dir / ".hydra" / "config.yaml")
+        OmegaConf.save(OmegaConf.create(overrides), run_dir / ".hydra" / "overrides.yaml")
+        summary = train(cfg, run_dir)
     ev = summary["final_eval"]
     return RunResult(
         spec.label,
@@ -194,6 +195,13 @@ def main(argv: list[str]) -> int:
     ui = next((a.partition("=")[2] for a in argv if a.startswith("ui=")), "auto")
     check_contestants(agents, seeds[0], common, ui)
     out = writable_dir(out or default_out(common), "out")
+    with locked_run_dir(out):  # a second bench into the same out= is refused, naming this one's PID
+        return _run_all(argv, agents, seeds, threshold, out, common, ui)
+
+
+def _run_all(argv: list[str], agents: list[AgentSpec], seeds: list[int], threshold: float | None, out: Path,
+             common: list[str], ui: str) -> int:  # fmt: skip
+    """Every agent on every seed into `out` (locked), the report rewritten after each run."""
     for seed in seeds:  # a rerun into the same out= would append to the old runs' metrics
         for spec in agents:
             check_new_run_dir(out / f"{spec.label}_seed{seed}", "out", "choose another out= or delete it")

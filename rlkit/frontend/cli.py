@@ -7,6 +7,7 @@ one clear line with the valid choices instead of a stack trace.
 from __future__ import annotations
 
 import os
+import shlex
 import signal
 import sys
 import warnings
@@ -103,6 +104,8 @@ def _train(overrides: list[str]) -> int:
         ):
             raise UserError("hydra.run.dir= is empty: give a folder, e.g. hydra.run.dir=runs/mine")
         run_dir = writable_dir(resolve_run_dir(overrides), "hydra.run.dir")  # not a file, not read-only, ...
+        if not any(a.startswith("resume=") for a in overrides):
+            check_new_run_dir(run_dir)  # before the lock file is made there (again under the lock, below)
         with locked_run_dir(run_dir):  # before Hydra writes .hydra/, so a refused run leaves it alone
             sys.argv = ["rlkit", "hydra.job.name=train", *_settled_overrides(overrides, run_dir)]
             _run()
@@ -137,7 +140,7 @@ def _print_summary(s: dict) -> None:
         f"({session / max(s['wall_time_s'], 1e-9):,.0f} steps/s)\n"
         f"{_final_eval_line(s)}\n"
         f"Run directory: {run_dir}\n"
-        f"TensorBoard:   {command('tensorboard')} --logdir {run_dir}",
+        f"TensorBoard:   {command('tensorboard')} --logdir {shlex.quote(str(run_dir))}",
         flush=True,
     )
 

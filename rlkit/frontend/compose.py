@@ -41,6 +41,11 @@ def rewrite_overrides(args: list[str]) -> list[str]:
             out.append(arg)
         elif not bare:
             raise UserError(f"'{arg}' has no key before '='; write key=value (e.g. agent=sarsa)")
+        elif bare == "agent._target_":
+            raise UserError(
+                "agent._target_ is not an option: an agent's class comes from its YAML; choose agent=<name> "
+                "(README: Adding an agent)"
+            )
         elif bare in MOVED_KEYS:
             raise UserError(f"{bare}= is no longer a key: use {MOVED_KEYS[bare]}={value} instead")
         elif bare == "agent" and value not in group_options("agent", args):

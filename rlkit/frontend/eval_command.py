@@ -32,6 +32,13 @@ def eval_command(args: list[str]) -> int:
     max_steps = number(opts, "max_steps", int, cfg.eval.max_episode_steps, 1)
     ui = _eval_ui(opts.get("ui", "auto"))
     out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
+    run, target = loaded.run_dir.resolve(), out.resolve()
+    own_file = target.parent == run and target.name.startswith("eval") and target.suffix == ".json"
+    if run in target.parents and not own_file:  # .hydra/, checkpoints/, metrics.jsonl, summary.json, ...
+        raise UserError(
+            f"out={out} would overwrite the run's own files; write <run dir>/eval*.json (the default is "
+            "eval.json) or a file outside the run"
+        )
     with writing(out, "choose another out="):  # fails now, not after the episodes
         out.parent.mkdir(parents=True, exist_ok=True)
         tempfile.TemporaryFile(dir=out.parent).close()

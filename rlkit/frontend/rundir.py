@@ -92,7 +92,7 @@ def resume_overrides(args: list[str]) -> list[str]:
     resume = [a for a in args if a.startswith("resume=")]
     if not resume:
         return args
-    run_dir = Path(resume[-1].partition("=")[2]).expanduser().resolve()
+    run_dir = Path(resume[-1].partition("=")[2].strip().strip("'\"")).expanduser().resolve()
     saved = run_dir / ".hydra" / "overrides.yaml"
     if not run_dir.is_dir():
         raise UserError(f"resume={run_dir}: no such run directory")
@@ -111,7 +111,7 @@ def resume_overrides(args: list[str]) -> list[str]:
         )
     extra = [a for a in args if a.startswith(RESUME_MAY_CHANGE)]
     replaced = ("resume=", "hydra.run.dir=", *(a.partition("=")[0] + "=" for a in extra))
-    original = [upgrade_override(str(a)) for a in (OmegaConf.load(saved) or [])]
+    original = [upgrade_override(a) for a in saved_overrides(run_dir)]
     original = [a for a in original if not a.startswith(replaced)]
     value = hydra_value(str(run_dir))
     return [*original, *extra, f"hydra.run.dir={value}", f"resume={value}"]
@@ -148,3 +148,21 @@ def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "
         elif not advice:  # stopped before its first checkpoint: resume would have nothing to start from
             advice = "it saved no checkpoint to resume from: delete it, or choose another directory"
         raise UserError(f"{key}={run_dir} already holds a run (metrics.jsonl, checkpoints/); {advice}")
+    ours = (LOCK_NAME, ".hydra")  # written for this run by the lock and by Hydra just before it trains
+    held = sorted(p.name for p in run_dir.iterdir() if p.name not in ours) if run_dir.is_dir() else []
+    if held:  # e.g. hydra.run.dir=. or / or another run's checkpoints/: a run's files would mix with these
+        shown = ", ".join(held[:5]) + (", ..." if len(held) > 5 else "")
+        raise UserError(
+            f"{key}={run_dir} is not empty (it holds {shown}); a new run needs a new or empty directory"
+        )
+
+
+def saved_overrides(run_dir: Path) -> list[str]:
+    """The overrides a run was made with: .hydra/overrides.yaml, plus the `hydra.searchpath` Hydra kept in
+    .hydra/hydra.yaml (a config folder of the user's own: its agents and envs must be found again)."""
+    hydra_dir = Path(run_dir) / ".hydra"
+    out = [str(a) for a in (OmegaConf.load(hydra_dir / "overrides.yaml") or [])]
+    if (hydra_dir / "hydra.yaml").is_file():
+        hydra_overrides = OmegaConf.select(OmegaConf.load(hydra_dir / "hydra.yaml"), "hydra.overrides.hydra")
+        out += [str(a) for a in hydra_overrides or [] if str(a).lstrip("+").startswith("hydra.searchpath=")]
+    return out

@@ -12,7 +12,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import yaml
 from omegaconf import DictConfig, OmegaConf
 
 from rlkit.core.checkpoint import Checkpointer, load_checkpoint
@@ -21,7 +20,7 @@ from rlkit.core.types import Agent
 from rlkit.envs.factory import make_env
 from rlkit.frontend.app import build_agent
 from rlkit.frontend.compose import compose_config
-from rlkit.frontend.rundir import upgrade_override, upgrade_saved_config
+from rlkit.frontend.rundir import saved_overrides, upgrade_override, upgrade_saved_config
 
 CHECKPOINTS = ("latest", "best")
 
@@ -46,11 +45,10 @@ def load_run_config(run_dir: Path) -> DictConfig:
     saved_path = run_dir / ".hydra" / "config.yaml"
     if not saved_path.is_file():
         raise UserError(f"{run_dir} is not an rlkit run directory: it has no .hydra/config.yaml")
-    overrides_path = run_dir / ".hydra" / "overrides.yaml"
-    overrides = yaml.safe_load(overrides_path.read_text(encoding="utf-8")) if overrides_path.is_file() else []
+    overrides = saved_overrides(run_dir) if (run_dir / ".hydra" / "overrides.yaml").is_file() else []
     try:
         # a resume= there was written by older resumes, which rewrote .hydra/: it is not config
-        saved = [upgrade_override(str(o)) for o in overrides or []]
+        saved = [upgrade_override(o) for o in overrides]
         cfg = compose_config([o for o in saved if not o.startswith("resume=")])
         OmegaConf.set_struct(cfg, True)
         return OmegaConf.merge(cfg, upgrade_saved_config(OmegaConf.load(saved_path)))
