@@ -2,8 +2,8 @@
 
 The env's observation is a minibatch of real samples; the agent's action is a minibatch of generated ones,
 shaped like it (images in [-1, 1], or 2-D points); the env scores them. Each env step is one discriminator
-(critic) step on that real batch against fresh generated samples, and every `critic_steps`-th step also one
-generator step: WGAN-GP's 5 critic iterations per generator iteration, each on a new real batch.
+(critic) step on that real batch against that generated batch (the action), and every `critic_steps`-th
+step also one generator step: WGAN-GP's 5 critic iterations per generator iteration, each on a new real batch.
 
 `loss`: vanilla (non-saturating generator loss), lsgan or wgan_gp (agents/gan_nets.py); `arch`: mlp (CS231n's)
 or dcgan (images only, sized to the image). Defaults are CS231n's (noise 96, Adam 1e-3, betas (0.5, 0.999));
@@ -143,28 +143,30 @@ class GanAgent:
         return self._generate(self._noise(n, rng))
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        """Generated minibatches shaped like `obs` (num_envs, batch, *shape): fresh noise while training, the
-        fixed noise sequence when greedy."""
+        """Generated minibatches shaped like `obs` (num_envs, batch, *shape): fresh noise while training (the
+        samples the next discriminator step trains on), the fixed noise sequence when greedy."""
         n = obs.shape[0] * obs.shape[1]
         if explore:
             self._restart_fixed = True
-            z = self._noise(n, self.rng)
+            with torch.no_grad():  # training mode, as the discriminator step's fake batch
+                out = self.generator(self._noise(n, self.rng)).float().cpu().numpy()
         else:
             if self._restart_fixed:
                 self.fixed_rng.manual_seed(self.seed + FIXED_NOISE_OFFSET)
                 self._restart_fixed = False
-            z = self._noise(n, self.fixed_rng)
-        return self._generate(z).reshape(obs.shape).astype(np.float32)
+            out = self._generate(self._noise(n, self.fixed_rng))
+        return out.reshape(obs.shape).astype(np.float32)
 
     # ----- learning ----------------------------------------------------------------------------------------
     def observe(self, transition: Transition) -> None:
-        """Keeps the step's real minibatches (the observations; padded rows are masked in info)."""
+        """Keeps the step's real minibatches (observations) and generated ones (actions); padded rows are
+        masked in info."""
         self._batch = transition
 
-    def _real(self, tr: Transition) -> torch.Tensor:
-        """The real samples of the observed step, padded rows dropped."""
-        obs = np.asarray(tr.obs, dtype=np.float32)
-        rows = [o[i["mask"]] if isinstance(i, dict) and "mask" in i else o for o, i in zip(obs, tr.info)]
+    def _rows(self, batches: np.ndarray, tr: Transition) -> torch.Tensor:
+        """The rows of the step's minibatches (num_envs, batch, ...) that are real examples (info's mask)."""
+        batches = np.asarray(batches, dtype=np.float32)
+        rows = [b[i["mask"]] if isinstance(i, dict) and "mask" in i else b for b, i in zip(batches, tr.info)]
         return torch.as_tensor(np.concatenate(rows), device=self.device)
 
     def update(self) -> dict[str, float]:
@@ -172,19 +174,18 @@ class GanAgent:
         tr, self._batch = self._batch, None
         if tr is None:
             return {}
-        real = self._real(tr)
+        real, fake = self._rows(tr.obs, tr), self._rows(tr.action, tr)
         if len(real) == 0:
             return {}
-        metrics = self._d_step(real)
+        metrics = self._d_step(real, fake)
         self.updates += 1
         if self.updates % self.critic_steps == 0:
             self._g_metrics = self._g_step(len(real))
         return {**metrics, **self._g_metrics}
 
-    def _d_step(self, real: torch.Tensor) -> dict[str, float]:
+    def _d_step(self, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
+        """One discriminator step: real samples against the generated ones the env scored."""
         cfg = self.cfg
-        with torch.no_grad():
-            fake = self.generator(self._noise(len(real), self.rng))
         d_real, d_fake = self.discriminator(real), self.discriminator(fake)
         loss = d_loss(cfg.loss, d_real, d_fake)
         metrics = {}
