@@ -200,3 +200,27 @@ def test_play_writes_a_sample_grid_png(tmp_path: Path, capsys) -> None:
     assert is_png(out / "latest_samples.png")
     with Image.open(out / "latest_samples.png") as image:
         assert image.size[0] > 100 and image.mode == "RGB"
+
+
+def test_gan_agent_leaves_the_global_random_generators_alone() -> None:
+    box = spaces.Box(-np.inf, np.inf, (16, 2), np.float32)
+    torch_state, np_state = torch.get_rng_state(), np.random.get_state()[1].copy()
+    agent = GanAgent(GanConfig(loss="wgan_gp", noise_dim=4), AgentContext(box, box, seed=1))
+    obs = np.zeros((1, *box.shape), np.float32)
+    fake = agent.act(obs)
+    agent.observe(Transition(obs, fake, np.zeros(1), obs, np.zeros(1, bool), np.zeros(1, bool), [{}]))
+    agent.update()
+    agent.act(obs, explore=False)
+    assert torch.equal(torch.get_rng_state(), torch_state) and np.array_equal(
+        np.random.get_state()[1], np_state
+    )
+    again = GanAgent(GanConfig(loss="wgan_gp", noise_dim=4), AgentContext(box, box, seed=1))
+    assert np.array_equal(again.act(obs), fake)  # the seed alone fixes the networks and the noise
+
+
+def test_a_nan_generator_loss_stops_the_run(tmp_path: Path, monkeypatch, capsys) -> None:
+    monkeypatch.setattr("rlkit.agents.gan.g_loss", lambda loss, fake: fake.mean() * float("nan"))
+    run = tmp_path / "run"
+    assert main(["train", *SMALL, *RING, "total_steps=6", "log_every=2", f"hydra.run.dir={run}"]) == 2
+    err = capsys.readouterr().err
+    assert "g_loss" in err and "nan" in err.lower()
