@@ -13,7 +13,8 @@ probabilities for vanilla, raw scores otherwise) and, for wgan_gp, gradient_pena
 
 Greedy acting (explore=False: evaluation, `rlkit eval`, `rlkit play`) draws its noise from a fixed
 sequence that restarts at every evaluation (the first greedy call after training, or after a load), so
-evaluations at different steps are comparable sample for sample; `fixed_samples(n)` returns the first n.
+evaluations at different steps are comparable sample for sample; `fixed_samples(n)` returns the first n,
+`interpolation(n, steps)` walks from them to the next n (`rlkit play`'s GIF).
 """
 
 from __future__ import annotations
@@ -141,6 +142,13 @@ class GanAgent:
         """The first n samples of the fixed noise sequence (what an evaluation starts with), (n, *shape)."""
         rng = torch.Generator().manual_seed(self.seed + FIXED_NOISE_OFFSET)
         return self._generate(self._noise(n, rng))
+
+    def interpolation(self, n: int, steps: int) -> np.ndarray:
+        """Samples along straight lines in noise space, from the first n fixed-noise vectors to the next n:
+        (steps, n, *shape)."""
+        rng = torch.Generator().manual_seed(self.seed + FIXED_NOISE_OFFSET)
+        start, end = self._noise(n, rng), self._noise(n, rng)
+        return np.stack([self._generate((1 - t) * start + t * end) for t in np.linspace(0.0, 1.0, steps)])
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Generated minibatches shaped like `obs` (num_envs, batch, *shape): fresh noise while training (the

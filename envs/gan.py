@@ -16,7 +16,7 @@ scores all its samples together. ``info["mask"]`` marks the real rows of a zero-
 
 Pictures: render("rgb_array") draws the last generated batch; `rollout_files` (`rlkit play run=...`) and,
 during training, the runner's evaluation hook (``samples_at_eval``) write the agent's fixed-noise samples
-(its `fixed_samples(n)`) as `<prefix>_samples.png`.
+(its `fixed_samples(n)`) as `<prefix>_samples.png`, with a latent-space interpolation GIF in `rlkit play`.
 """
 
 from __future__ import annotations
@@ -29,6 +29,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.errors import UserError
+from rlkit.core.gif import gif_bytes
 from rlkit.core.headline import Headline
 from rlkit.envs.gan_metrics import (
     digits_classifier,
@@ -43,6 +44,7 @@ from rlkit.envs.supervised import SPLITS, check_choice, check_positive, num_batc
 
 LAYOUTS = ("ring", "grid")
 GRID_SAMPLES = 64  # samples in a picture
+INTERPOLATION_STEPS = 16  # frames from one end of the interpolation to the other
 
 
 class GanEnv(gym.Env):
@@ -107,8 +109,14 @@ class GanEnv(gym.Env):
         return self.draw(agent.fixed_samples(GRID_SAMPLES))
 
     def rollout_files(self, agent: Any, out_dir: str | Path, prefix: str = "latest") -> list[Path]:
-        """Writes <prefix>_samples.png, the sample grid (`rlkit play run=...`)."""
-        return [save_png(self.sample_grid(agent), Path(out_dir) / f"{prefix}_samples.png")]
+        """Writes <prefix>_samples.png, the sample grid, and <prefix>_interpolation.gif, the grid's samples
+        morphing into the next 64 along straight lines in noise space (`rlkit play run=...`)."""
+        out_dir = Path(out_dir)
+        grid = save_png(self.sample_grid(agent), out_dir / f"{prefix}_samples.png")
+        frames = np.stack([self.draw(x) for x in agent.interpolation(GRID_SAMPLES, INTERPOLATION_STEPS)])
+        gif = out_dir / f"{prefix}_interpolation.gif"
+        gif.write_bytes(gif_bytes(np.concatenate([frames, frames[-2:0:-1]]), fps=8))  # there and back
+        return [grid, gif]
 
     # ----- what subclasses give ----------------------------------------------------------------------------
     def _start_epoch(self) -> None:

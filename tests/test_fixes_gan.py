@@ -196,7 +196,13 @@ def test_play_writes_a_sample_grid_png(tmp_path: Path, capsys) -> None:
     assert main(["train", *SMALL, *RING, "total_steps=5", f"hydra.run.dir={run}"]) == 0
     out = tmp_path / "out"
     assert main(["play", f"run={run}", f"out={out}", "render=gif"]) == 0
-    assert f"Wrote {out / 'latest_samples.png'}" in capsys.readouterr().out
+    printed = capsys.readouterr().out
+    assert (
+        f"Wrote {out / 'latest_samples.png'}" in printed
+        and f"Wrote {out / 'latest_interpolation.gif'}" in printed
+    )
+    with Image.open(out / "latest_interpolation.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames > 1
     assert is_png(out / "latest_samples.png")
     with Image.open(out / "latest_samples.png") as image:
         assert image.size[0] > 100 and image.mode == "RGB"
