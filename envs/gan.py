@@ -3,19 +3,21 @@
 An agent (rlkit.agents.gan) sees real samples and answers with generated ones of the same shape; the env
 scores them. An episode is one epoch; at its last step the env scores everything generated in the epoch and
 reports it in ``info["metrics"]`` (the runner logs eval/<key>): so an evaluation (one epoch of the test split)
-scores all its samples together. ``info["mask"]`` marks the real rows of a zero-padded last minibatch.
+scores all its samples together. The reward is 0 until that last step, whose reward is the epoch's headline
+metric, negated when lower is better: an episode's return is the epoch's score (and best.pt the best one).
+``info["mask"]`` marks the real rows of a zero-padded last minibatch.
 
 * `GaussianMixtureEnv` (rlkit/GaussianRing-v0: 8 Gaussians on a circle of radius 2, std 0.02;
   rlkit/GaussianGrid-v0: 25 on a 5x5 grid at -4..4, std 0.05), the mode-collapse test: fresh real points
-  every step; reward = the batch's high-quality share; epoch metrics modes_covered (the headline) and
-  high_quality (rlkit.envs.gan_metrics).
+  every step; metrics high_quality (per batch) and, per epoch, modes_covered (the headline;
+  rlkit.envs.gan_metrics).
 * `DigitsGanEnv` (rlkit/DigitsGan-v0): scikit-learn's 8x8 digits in [-1, 1], the split of env=digits;
-  reward = the classifier's mean confidence on the batch; epoch metrics frechet (the headline, lower is
-  better), frechet_floor (the same distance between the real train and test splits), class_entropy and
-  classes_covered (rlkit.envs.gan_metrics says exactly what they are).
+  epoch metrics frechet (the headline, lower is better: the return is minus it), frechet_floor (the same
+  distance between the real train and test splits), class_entropy and classes_covered (rlkit.envs.gan_metrics
+  says exactly what they are).
 
 Pictures: render("rgb_array") draws the last generated batch; `rollout_files` (`rlkit play run=...`) and,
-during training, the runner's evaluation hook (``samples_at_eval``) write the agent's fixed-noise samples
+during training, the front end at each evaluation (``samples_at_eval``) write the agent's fixed-noise samples
 (its `fixed_samples(n)`) as `<prefix>_samples.png`, with a latent-space interpolation GIF in `rlkit play`.
 """
 
@@ -51,8 +53,15 @@ class GanEnv(gym.Env):
     """One epoch of real minibatches; subclasses give the data (`_real`), the scores and the pictures."""
 
     metadata = {"render_modes": ["rgb_array"], "render_fps": 1}
-    samples_at_eval = True  # the runner writes samples/step_<N>_samples.png at each evaluation
-    reward_key = "high_quality"
+    samples_at_eval = (
+        True  # the front end writes samples/step_<N>.png at evaluations (rlkit.frontend.samples)
+    )
+    headline: Headline  # the epoch's headline metric is its last step's reward (signed: higher is better)
+
+    @property
+    def headline_sign(self) -> float:
+        """1 when a higher headline is better, else -1."""
+        return 1.0 if self.headline.higher_is_better else -1.0
 
     def _setup(self, shape: tuple[int, ...], bound: float, batch_size: int, batches: int, render_mode: Any):
         check_positive("batch_size", batch_size)
@@ -79,21 +88,16 @@ class GanEnv(gym.Env):
         self._last = fake[mask]
         metrics = {**self.batch_metrics(fake[mask]), "count": float(mask.sum())}
         self._batch += 1
-        terminated = self._batch >= self.batches_per_epoch
+        terminated, reward = self._batch >= self.batches_per_epoch, 0.0
         if terminated:
             metrics.update(self.epoch_metrics(np.concatenate(self._fakes)))
+            reward = self.headline_sign * float(metrics[self.headline.key])
             self._fakes = []
             next_obs = real.copy()
         else:
             self._current = self._real()
             next_obs = self._current[0].copy()
-        return (
-            next_obs,
-            float(metrics[self.reward_key]),
-            terminated,
-            False,
-            {"mask": mask, "metrics": metrics},
-        )
+        return next_obs, reward, terminated, False, {"mask": mask, "metrics": metrics}
 
     def render(self) -> np.ndarray | None:
         """The last generated minibatch (its first 64 samples) as a picture, else the real one."""
@@ -196,7 +200,6 @@ class DigitsGanEnv(GanEnv):
     """
 
     headline = Headline("classifier Frechet", "frechet", higher_is_better=False, decimals=2)
-    reward_key = "confidence"
 
     def __init__(
         self,
@@ -233,10 +236,7 @@ class DigitsGanEnv(GanEnv):
         return pad_batch(self.images[rows], self.batch_size), mask
 
     def batch_metrics(self, fake: np.ndarray) -> dict[str, float]:
-        probs = self.classifier.model.predict_proba(
-            np.clip(np.nan_to_num(fake), -1, 1).reshape(len(fake), -1)
-        )
-        return {"confidence": float(probs.max(axis=1).mean())}
+        return {}
 
     def epoch_metrics(self, fake: np.ndarray) -> dict[str, float]:
         return {**image_metrics(self.classifier, self.real_features, fake), "frechet_floor": self.floor}

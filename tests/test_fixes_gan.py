@@ -130,9 +130,10 @@ def test_ring_env_reports_modes_at_the_end_of_an_epoch() -> None:
     env = GaussianMixtureEnv("ring", batch_size=64, batches=2, min_per_mode=1)
     obs, _ = env.reset(seed=0)
     _, r1, done, _, info = env.step(obs)  # the real samples as the "generated" ones: all high quality
-    assert not done and r1 == 1.0 and "modes_covered" not in info["metrics"]
-    _, _, done, _, info = env.step(np.zeros_like(obs))  # the centre is no mode
+    assert not done and r1 == 0.0 and info["metrics"] == {"high_quality": 1.0, "count": 64.0}
+    _, r2, done, _, info = env.step(np.zeros_like(obs))  # the centre is no mode
     assert done and info["metrics"]["high_quality"] == 0.0 and info["metrics"]["modes_covered"] == 8.0
+    assert r2 == 8.0  # the epoch's headline is the last step's reward: the return is the epoch's score
 
 
 # ----- item 4: through rlkit train, resume and play ---------------------------------------------------------
@@ -162,7 +163,10 @@ def test_gan_trains_through_the_cli_with_metrics_and_sample_grids(tmp_path: Path
     )
     assert all(f"eval/{k}" in evals[-1] for k in keys + (["classes_covered"] if env == "digits" else []))
     summary = json.loads((run / "summary.json").read_text())
-    assert summary["headline"]["key"] == ("modes_covered" if env == "ring" else "frechet")
+    headline = "modes_covered" if env == "ring" else "frechet"
+    assert summary["headline"]["key"] == headline
+    sign = 1 if env == "ring" else -1  # the return is the headline, higher is better
+    assert math.isclose(evals[-1]["eval/return_mean"], sign * evals[-1][f"eval/{headline}"])
     assert sorted(p.name for p in (run / "samples").iterdir()) == ["step_10.png", "step_6.png"]
     assert all(is_png(p) for p in (run / "samples").iterdir())
 
