@@ -89,7 +89,8 @@ def run_bare(task: str, loss: str, arch: str, steps: int, seed: int) -> dict:
         z = torch.rand(n, gan.noise_dim, generator=torch.Generator().manual_seed(seed + FIXED_NOISE_OFFSET))
         samples = gen(z * 2 - 1).numpy()
     wall = time.perf_counter() - t0
-    return {"wall_s": wall, "sps": steps / wall, **test_env.epoch_metrics(samples)}
+    scores = {**test_env.batch_metrics(samples), **test_env.epoch_metrics(samples)}  # ring: high_quality too
+    return {"wall_s": wall, "sps": steps / wall, **scores}
 
 
 def main() -> None:
