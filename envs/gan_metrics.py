@@ -18,6 +18,8 @@ import warnings
 
 import numpy as np
 
+from rlkit.envs.mnist import load_sklearn_digits
+
 
 def mode_metrics(
     points: np.ndarray, modes: np.ndarray, std: float, min_per_mode: int = 1
@@ -71,8 +73,6 @@ class FeatureClassifier:
 @functools.lru_cache(maxsize=4)
 def digits_classifier(split_seed: int, test_fraction: float) -> tuple[FeatureClassifier, float]:
     """(classifier trained on the digits' train split, Frechet distance real train vs test: the floor)."""
-    from rlkit.envs.mnist import load_sklearn_digits
-
     train, train_labels = load_sklearn_digits("train", test_fraction, split_seed)
     test, _ = load_sklearn_digits("test", test_fraction, split_seed)
     train, test = to_unit(train), to_unit(test)
