@@ -32,3 +32,13 @@ SUPERVISED = {
 for _id, (_entry, _kwargs) in SUPERVISED.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)
+
+# GAN tasks (envs/gan.py): obs = real minibatch, action = generated minibatch; an episode is one epoch.
+GAN = {
+    "rlkit/DigitsGan-v0": ("rlkit.envs.gan:DigitsGanEnv", {}),
+    "rlkit/GaussianRing-v0": ("rlkit.envs.gan:GaussianMixtureEnv", {"layout": "ring"}),
+    "rlkit/GaussianGrid-v0": ("rlkit.envs.gan:GaussianMixtureEnv", {"layout": "grid"}),
+}
+for _id, (_entry, _kwargs) in GAN.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)

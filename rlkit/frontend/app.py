@@ -27,6 +27,7 @@ from rlkit.core.runner import Runner
 from rlkit.core.types import Agent, AgentContext
 from rlkit.envs.factory import make_env, make_vector_env
 from rlkit.frontend.rundir import check_new_run_dir
+from rlkit.frontend.samples import SampleGridLogger, draws_samples
 from rlkit.frontend.schemas import agent_config
 from rlkit.frontend.ui import make_ui
 from rlkit.frontend.video import check_video_env, record_training_video
@@ -145,6 +146,8 @@ def build_runner(cfg: DictConfig, run_dir: Path) -> Runner:
     if resume_state is not None:  # TensorBoard drops the old file's events logged after the checkpoint
         tensorboard.purge_from(resume_state["runner"]["step"] + 1)
     logger = MultiLogger([tensorboard, JsonlLogger(run_dir / "metrics.jsonl")])
+    if draws_samples(envs):  # GAN tasks: samples/step_<N>.png at each evaluation
+        logger.loggers.append(SampleGridLogger(agent, make_video_env, run_dir, tensorboard))
     run_cfg = run_config(cfg, total_steps, total_episodes)
 
     def record_video(agent: Agent, step: int) -> None:
