@@ -14,16 +14,13 @@ from __future__ import annotations
 import hashlib
 import io
 import os
-import signal
 import sys
 import tempfile
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 from rlkit.core.errors import UserError
+from rlkit.core.interrupts import sigint_deferred
 
 MAGIC = b"RLKITCK1"
 FORMAT = 2
@@ -176,21 +173,3 @@ class Checkpointer:
             return state, path
         detail = f" ({'; '.join(problems)})" if problems else ""
         raise CheckpointError(f"no usable checkpoint in {self.dir}{detail}")
-
-
-@contextmanager
-def sigint_deferred() -> Iterator[None]:
-    """Runs the block with Ctrl-C held back; one that came meanwhile is delivered when the block ends."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    received: list[int] = []
-    previous = signal.signal(signal.SIGINT, lambda signum, frame: received.append(signum))
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)
-        if received and callable(previous):
-            previous(signal.SIGINT, None)
-        elif received and previous == signal.SIG_DFL:
-            os.kill(os.getpid(), signal.SIGINT)

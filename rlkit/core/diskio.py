@@ -34,6 +34,9 @@ def write_text(path: Path, text: str, advice: str = "") -> None:
     """Writes a text file (creating its folder), or a UserError naming it."""
     with writing(path, advice):
         path.parent.mkdir(parents=True, exist_ok=True)
+        if path.exists() and not path.is_file():  # a device, a pipe: written as it is, never replaced
+            path.write_text(text, encoding="utf-8")
+            return
         tmp = path.with_name(f".{path.name}.tmp")
         try:  # a new file renamed over the old one: never a half-written file, never a write through a link
             tmp.write_text(text, encoding="utf-8")

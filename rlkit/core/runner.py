@@ -8,8 +8,6 @@ episode bookkeeping (termination vs truncation is settled in the vector env, onc
 from __future__ import annotations
 
 import shlex
-import signal
-import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -26,6 +24,7 @@ from rlkit.core.config import RunConfig
 from rlkit.core.divergence import check_finite
 from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate, warn_all_truncated
 from rlkit.core.headline import RETURN, Headline, RecentMetric
+from rlkit.core.interrupts import catch_sigint
 from rlkit.core.loggers import MultiLogger
 from rlkit.core.progress import NullUI, Snapshot
 from rlkit.core.types import Agent, Transition
@@ -95,7 +94,7 @@ class Runner:
         next_video = self._next(c.step, s.video.every if self._record_video else 0)
         next_ui = 0.0
         self.ui.start(self.title)
-        restore_sigint = self._catch_sigint()
+        restore_sigint = catch_sigint(self._on_ctrl_c)
         try:
             while not self._finished():
                 action = self.agent.act(obs)
@@ -159,18 +158,11 @@ class Runner:
         self.ui.stop(self.snapshot())
         return c
 
-    def _catch_sigint(self) -> Callable[[], None]:
-        """First Ctrl-C: finish the step, checkpoint, stop. A second one interrupts at once."""
-        if threading.current_thread() is not threading.main_thread():
-            return lambda: None
-
-        def handler(signum, frame):
-            if self._interrupted:
-                raise KeyboardInterrupt
-            self._interrupted = True
-
-        previous = signal.signal(signal.SIGINT, handler)
-        return lambda: signal.signal(signal.SIGINT, previous)
+    def _on_ctrl_c(self) -> None:
+        """First Ctrl-C: finish the step, checkpoint, stop (the loop checks); a second one stops at once."""
+        if self._interrupted:
+            raise KeyboardInterrupt
+        self._interrupted = True
 
     def _check_finite(self, metrics: dict[str, Any], step: int, state: dict[str, Any] | None = None) -> None:
         """Stops training on a NaN/inf loss or, given a state, parameter (rlkit.core.divergence)."""

@@ -26,7 +26,7 @@ from rlkit.frontend.app import validate
 from rlkit.frontend.checks import split_flags
 from rlkit.frontend.compose import compose_config, rewrite_overrides
 from rlkit.frontend.options import GROUPS, group_options
-from rlkit.frontend.rundir import check_new_run_dir, hydra_value, locked_run_dir, resolve_run_dir
+from rlkit.frontend.rundir import check_new_run_dir, holds_run, hydra_value, locked_run_dir, resolve_run_dir
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -104,8 +104,8 @@ def _train(overrides: list[str]) -> int:
         ):
             raise UserError("hydra.run.dir= is empty: give a folder, e.g. hydra.run.dir=runs/mine")
         run_dir = writable_dir(resolve_run_dir(overrides), "hydra.run.dir")  # not a file, not read-only, ...
-        if not any(a.startswith("resume=") for a in overrides):
-            check_new_run_dir(run_dir)  # before the lock file is made there (again under the lock, below)
+        if not any(a.startswith("resume=") for a in overrides) and not holds_run(run_dir):
+            check_new_run_dir(run_dir)  # other files there: refused before a lock file is made among them
         with locked_run_dir(run_dir):  # before Hydra writes .hydra/, so a refused run leaves it alone
             sys.argv = ["rlkit", "hydra.job.name=train", *_settled_overrides(overrides, run_dir)]
             _run()

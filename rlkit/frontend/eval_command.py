@@ -33,11 +33,11 @@ def eval_command(args: list[str]) -> int:
     ui = _eval_ui(opts.get("ui", "auto"))
     out = Path(opts["out"]) if "out" in opts else loaded.run_dir / "eval.json"
     run, target = loaded.run_dir.resolve(), out.resolve()
-    own_file = target.parent == run and target.name.startswith("eval") and target.suffix == ".json"
+    own_file = target.parent == run and target.suffix == ".json" and target.name != "summary.json"
     if run in target.parents and not own_file:  # .hydra/, checkpoints/, metrics.jsonl, summary.json, ...
         raise UserError(
-            f"out={out} would overwrite the run's own files; write <run dir>/eval*.json (the default is "
-            "eval.json) or a file outside the run"
+            f"out={out} would overwrite the run's own files; write a .json file at the top of the run (the "
+            "default is eval.json) or a file outside it"
         )
     with writing(out, "choose another out="):  # fails now, not after the episodes
         out.parent.mkdir(parents=True, exist_ok=True)

@@ -139,10 +139,15 @@ def upgrade_saved_config(saved: DictConfig) -> DictConfig:
     return saved
 
 
+def holds_run(run_dir: Path) -> bool:
+    """Whether `run_dir` holds a run (its metrics or a checkpoint): one to resume, or one in progress."""
+    return (run_dir / "metrics.jsonl").exists() or any((run_dir / "checkpoints").glob("*.pt"))
+
+
 def check_new_run_dir(run_dir: Path, key: str = "hydra.run.dir", advice: str = "") -> None:
     """A new run must not write into another run's directory (its metrics and checkpoints would mix)."""
     resumable = any((run_dir / "checkpoints").glob("*.pt"))
-    if resumable or (run_dir / "metrics.jsonl").exists():
+    if holds_run(run_dir):
         if not advice and resumable:
             advice = f"continue it with resume={run_dir}, or choose another directory"
         elif not advice:  # stopped before its first checkpoint: resume would have nothing to start from
