@@ -8,6 +8,7 @@ import pytest
 
 from rlkit.core.runner import Runner
 from rlkit.frontend.app import build_runner, train
+from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
 
 
@@ -24,6 +25,14 @@ def trained_runner(run_dir: Path, *overrides: str) -> Runner:
     finally:
         runner.close()
     return runner
+
+
+def one_line_error(capsys, args: list[str]) -> str:
+    """`rlkit <args>` fails with exit status 2 and one `rlkit: error:` line, which it returns."""
+    assert main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("rlkit: error: ") and err.count("\n") == 1, err
+    return err
 
 
 @pytest.fixture

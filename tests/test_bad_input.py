@@ -11,15 +11,9 @@ import pytest
 from rlkit.core.errors import UserError
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
+from tests.conftest import one_line_error
 
 SHORT = ["total_steps=200", "ui=none"]
-
-
-def one_line_error(capsys, args: list[str]) -> str:
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("rlkit: error: ") and err.count("\n") == 1, err
-    return err
 
 
 @pytest.mark.parametrize(

@@ -10,15 +10,9 @@ import os
 from rlkit.core.evaluation import evaluate
 from rlkit.frontend.cli import main
 from rlkit.frontend.rundir import locked_run_dir
+from tests.conftest import one_line_error
 
 SHORT = ["total_steps=300", "ui=none"]
-
-
-def one_line_error(capsys, args: list[str]) -> str:
-    assert main(args) == 2
-    err = capsys.readouterr().err
-    assert err.startswith("rlkit: error: ") and err.count("\n") == 1, err
-    return err
 
 
 def test_ctrl_c_during_the_final_evaluation_keeps_the_trained_state(tmp_path, monkeypatch, capsys) -> None:
