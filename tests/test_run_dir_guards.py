@@ -74,3 +74,10 @@ def test_eval_out_cannot_overwrite_the_runs_own_files(tmp_path, capsys) -> None:
 def test_an_agent_class_cannot_be_chosen_on_the_command_line(capsys) -> None:
     err = one_line_error(capsys, ["train", "agent._target_=os.system"])
     assert "agent._target_ is not an option" in err and "agent=<name>" in err
+
+
+def test_a_run_refused_before_training_leaves_no_directory(tmp_path, capsys) -> None:
+    run = tmp_path / "runs" / "cart"
+    err = one_line_error(capsys, ["train", "env=CartPole-v1", "ui=none", f"hydra.run.dir={run}"])
+    assert "tabular" in err  # q_learning needs Discrete spaces: found only once the env is built
+    assert not run.exists()

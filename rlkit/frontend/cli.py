@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import signal
 import sys
 import warnings
@@ -103,12 +104,16 @@ def _train(overrides: list[str]) -> int:
             a.lstrip("+").startswith("hydra.run.dir=") and not a.partition("=")[2].strip() for a in overrides
         ):
             raise UserError("hydra.run.dir= is empty: give a folder, e.g. hydra.run.dir=runs/mine")
-        run_dir = writable_dir(resolve_run_dir(overrides), "hydra.run.dir")  # not a file, not read-only, ...
+        run_dir = resolve_run_dir(overrides)
+        created = not run_dir.exists()
+        writable_dir(run_dir, "hydra.run.dir")  # not a file, not read-only, a name the system takes
         if not any(a.startswith("resume=") for a in overrides) and not holds_run(run_dir):
             check_new_run_dir(run_dir)  # other files there: refused before a lock file is made among them
         with locked_run_dir(run_dir):  # before Hydra writes .hydra/, so a refused run leaves it alone
             sys.argv = ["rlkit", "hydra.job.name=train", *_settled_overrides(overrides, run_dir)]
             _run()
+            if "error" in result and created and not holds_run(run_dir):  # refused before training began
+                shutil.rmtree(run_dir, ignore_errors=True)  # (e.g. an agent that does not fit the env)
     if "error" in result:
         raise result["error"]
     if result:
