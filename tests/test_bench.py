@@ -10,7 +10,7 @@ import pytest
 
 from rlkit.core.errors import UserError
 from rlkit.frontend.bench import AgentSpec, main, parse_agent, parse_args, parse_list
-from rlkit.frontend.bench_report import RunResult, aggregate, steps_to_threshold
+from rlkit.frontend.bench_report import RunResult, aggregate, steps_to_threshold, table_markdown
 from rlkit.frontend.plots import align_curves, band
 
 
@@ -112,3 +112,14 @@ def test_a_rerun_into_the_same_out_is_refused_before_training(tmp_path: Path) ->
     with pytest.raises(UserError, match="already holds a run"):
         main(args)
     assert (out / "sarsa_seed0" / "metrics.jsonl").read_text() == metrics
+
+
+def test_speed_is_not_compared_against_a_contestant_whose_runs_all_failed() -> None:
+    runs = [
+        RunResult("a", 0, 0, 0.5, float("nan"), 0.0, ([], []), "r0", error="diverged"),
+        RunResult("b", 0, 1000, 4.0, 50.0, 0.0, ([100], [50.0]), "r1"),
+    ]
+    a, b = aggregate(runs, ["a", "b"], threshold=None)
+    assert a["speed_vs_first"] is None and b["speed_vs_first"] is None
+    table = table_markdown([a, b], None)
+    assert "| b | 1 | 250 | n/a |" in table and "x |" not in table.split("\n", 2)[2]

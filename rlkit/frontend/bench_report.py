@@ -74,9 +74,11 @@ def aggregate(results: list[RunResult], labels: list[str], threshold: float | No
                 "steps_to_threshold": float(np.mean(hits)) if hits else None,
             }
         )
-    base = rows[0]["steps_per_s"] if rows else 1.0
+    base = (
+        rows[0]["steps_per_s"] if rows and rows[0]["seeds"] else None
+    )  # None: the first agent's runs failed
     for row in rows:
-        row["speed_vs_first"] = row["steps_per_s"] / max(base, 1e-9)
+        row["speed_vs_first"] = row["steps_per_s"] / base if base and row["seeds"] else None
     return rows
 
 
@@ -95,7 +97,7 @@ def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
         else:
             to = f"{r['steps_to_threshold']:,.0f} ({r['threshold_reached']}/{r['seeds']})"
         lines.append(
-            f"| {r['agent']} | {seeds} | {r['steps_per_s']:,.0f} | {r['speed_vs_first']:.2f}x "
+            f"| {r['agent']} | {seeds} | {r['steps_per_s']:,.0f} | {_ratio(r['speed_vs_first'])} "
             f"| {r['wall_time_s']:.1f} | {r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {to} |"
         )
     return "\n".join(lines)
@@ -127,3 +129,8 @@ def write_report(
     }
     write_text(out / "results.json", json.dumps(record, indent=2) + "\n")
     return table
+
+
+def _ratio(value: float | None) -> str:
+    """'1.23x', or 'n/a' when there is nothing to compare (a contestant whose runs all failed)."""
+    return "n/a" if value is None else f"{value:.2f}x"
