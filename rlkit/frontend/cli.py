@@ -23,10 +23,14 @@ from rlkit.core.config import TrainConfig
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
 from rlkit.core.headline import RETURN, Headline, headline_line
-from rlkit.frontend.app import validate
+from rlkit.frontend.app import train, validate
+from rlkit.frontend.bench import main as bench_main
 from rlkit.frontend.checks import split_flags
 from rlkit.frontend.compose import compose_config, rewrite_overrides
+from rlkit.frontend.eval_command import eval_command
+from rlkit.frontend.keyargs import command_help
 from rlkit.frontend.options import GROUPS, group_options
+from rlkit.frontend.play import play_command
 from rlkit.frontend.rundir import check_new_run_dir, holds_run, hydra_value, locked_run_dir, resolve_run_dir
 
 SUBCOMMANDS = {
@@ -84,7 +88,6 @@ def _groups_help() -> list[str]:
 
 
 def _train(overrides: list[str]) -> int:
-    from rlkit.frontend.app import train  # torch, gymnasium, every agent's base: only when training
 
     result: dict = {}
 
@@ -174,20 +177,13 @@ def main(argv: list[str] | None = None) -> int:
         if command not in SUBCOMMANDS:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
         if command == "bench":
-            from rlkit.frontend.bench import main as bench_main  # torch: loaded by the command that needs it
-
             return bench_main(rest)
         if command in ("play", "eval"):
-            from rlkit.frontend.keyargs import command_help  # gymnasium (~0.2 s): not for `rlkit --help`
-
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))
                 return 0
             if command == "play":
-                from rlkit.frontend.play import play_command  # torch: loaded by the command that needs it
-
                 return play_command(rest)
-            from rlkit.frontend.eval_command import eval_command  # torch, likewise
 
             return eval_command(rest)
         if "-h" in rest or "--help" in rest:

@@ -16,6 +16,7 @@ from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
 from rlkit.core.errors import UserError
+from rlkit.envs.factory import registered_ids
 from rlkit.frontend.checks import (
     EXTENSION_POINTS,
     check_raw_atari,
@@ -55,8 +56,6 @@ def rewrite_overrides(args: list[str]) -> list[str]:
         elif bare == "env" and value not in group_options("env", args) and value in _atari_games():
             out += ["env=atari", f"env.kwargs.game={value}"]
         elif bare == "env" and value not in group_options("env", args):
-            from rlkit.envs.factory import registered_ids  # gymnasium (~0.2 s): only for a Gymnasium id
-
             if value not in registered_ids():
                 raise choice_error("env", value, also=registered_ids() + sorted(_atari_games()), args=args)
             out += ["env=gym", f"env.id={value}", f"env.name={value.replace('/', '_')}"]
