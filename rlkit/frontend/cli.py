@@ -108,7 +108,7 @@ def _train(overrides: list[str]) -> int:
         ):
             raise UserError("hydra.run.dir= is empty: give a folder, e.g. hydra.run.dir=runs/mine")
         run_dir = resolve_run_dir(overrides)
-        created = not run_dir.exists()
+        created = not os.path.lexists(run_dir)  # (a name too long: False; writable_dir says what is wrong)
         writable_dir(run_dir, "hydra.run.dir")  # not a file, not read-only, a name the system takes
         if not any(a.startswith("resume=") for a in overrides) and not holds_run(run_dir):
             check_new_run_dir(run_dir)  # other files there: refused before a lock file is made among them
