@@ -81,3 +81,13 @@ def test_a_run_refused_before_training_leaves_no_directory(tmp_path, capsys) -> 
     err = one_line_error(capsys, ["train", "env=CartPole-v1", "ui=none", f"hydra.run.dir={run}"])
     assert "tabular" in err  # q_learning needs Discrete spaces: found only once the env is built
     assert not run.exists()
+
+
+def test_eval_takes_a_numbered_checkpoint_by_the_name_it_lists(tmp_path, capsys) -> None:
+    run = tmp_path / "run"
+    assert main(["train", *SHORT, "checkpoint.every=100", f"hydra.run.dir={run}"]) == 0
+    err = one_line_error(capsys, ["eval", f"run={run}", "episodes=1", "ui=none", "checkpoint=ckpt_9"])
+    assert "valid values are latest, best, a checkpoint's name" in err
+    name = sorted(p.stem for p in (run / "checkpoints").glob("ckpt_*.pt"))[0]
+    assert main(["eval", f"run={run}", "episodes=1", "ui=none", f"checkpoint={name}"]) == 0
+    assert json.loads((run / "eval.json").read_text())["checkpoint"].endswith(f"{name}.pt")

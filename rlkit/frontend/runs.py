@@ -60,13 +60,16 @@ def load_run_config(run_dir: Path) -> DictConfig:
 
 
 def checkpoint_path(run_dir: Path, which: str = "latest") -> Path:
-    """checkpoints/<latest|best>.pt of a run (or a .pt file named directly), which must exist."""
-    if which in CHECKPOINTS:
-        path = run_dir / "checkpoints" / f"{which}.pt"
-    elif which.endswith(".pt"):
+    """checkpoints/<latest|best|ckpt_N>.pt of a run (or a .pt file named directly), which must exist."""
+    if which.endswith(".pt"):
         path = Path(which)
+    elif which in CHECKPOINTS or (run_dir / "checkpoints" / f"{which}.pt").is_file():  # or a ckpt_<step> name
+        path = run_dir / "checkpoints" / f"{which}.pt"
     else:
-        raise UserError(f"checkpoint={which} is invalid: valid values are latest, best, or a .pt file")
+        raise UserError(
+            f"checkpoint={which} is invalid: valid values are latest, best, a checkpoint's name in "
+            f"{run_dir / 'checkpoints'} (e.g. ckpt_000000010000) or a .pt file"
+        )
     if not path.is_file():
         found = sorted(p.stem for p in (run_dir / "checkpoints").glob("*.pt"))
         held = f"it holds: {', '.join(found)}" if found else "it holds no checkpoint (did training start?)"
