@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import os
+import signal
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -33,6 +37,22 @@ def one_line_error(capsys, args: list[str]) -> str:
     err = capsys.readouterr().err
     assert err.startswith("rlkit: error: ") and err.count("\n") == 1, err
     return err
+
+
+@contextmanager
+def ctrl_c_at_update(monkeypatch, agent_cls: type, n: int) -> Iterator[None]:
+    """Within the block, the `n`-th call of `agent_cls.update` first sends SIGINT (what Ctrl-C sends)."""
+    original, calls = agent_cls.update, {"n": 0}
+
+    def update_then_ctrl_c(self):
+        calls["n"] += 1
+        if calls["n"] == n:
+            os.kill(os.getpid(), signal.SIGINT)
+        return original(self)
+
+    with monkeypatch.context() as m:
+        m.setattr(agent_cls, "update", update_then_ctrl_c)
+        yield
 
 
 @pytest.fixture

@@ -4,11 +4,10 @@ train.log, and a resumed run's Done line counting only its own steps."""
 from __future__ import annotations
 
 import json
-import os
-import signal
 from pathlib import Path
 
 from rlkit.frontend.cli import main
+from tests.conftest import ctrl_c_at_update
 
 
 def test_a_sweep_is_pointed_to_a_loop_not_to_multirun(capsys) -> None:
@@ -36,18 +35,9 @@ def test_a_run_directory_has_no_empty_train_log(tmp_path: Path) -> None:
 def test_the_done_line_of_a_resumed_run_counts_its_own_steps(tmp_path: Path, monkeypatch, capsys) -> None:
     from rlkit.agents.tabular import TabularAgent
 
-    original, calls = TabularAgent.update, {"n": 0}
-
-    def update_then_ctrl_c(self):
-        calls["n"] += 1
-        if calls["n"] == 1500:
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self)
-
-    monkeypatch.setattr(TabularAgent, "update", update_then_ctrl_c)
     run = tmp_path / "run"
-    assert main(["train", "total_steps=2000", "eval.every=0", "ui=none", f"hydra.run.dir={run}"]) == 130
-    monkeypatch.setattr(TabularAgent, "update", original)
+    with ctrl_c_at_update(monkeypatch, TabularAgent, 1500):
+        assert main(["train", "total_steps=2000", "eval.every=0", "ui=none", f"hydra.run.dir={run}"]) == 130
     capsys.readouterr()
     assert main(["train", f"resume={run}"]) == 0
     assert "2,000 steps (500 since the resume) in " in capsys.readouterr().out

@@ -5,8 +5,6 @@ from __future__ import annotations
 
 import json
 import math
-import os
-import signal
 from pathlib import Path
 
 import numpy as np
@@ -22,6 +20,7 @@ from rlkit.core.types import AgentContext, Transition
 from rlkit.envs.gan import GaussianMixtureEnv, mixture_modes
 from rlkit.envs.gan_metrics import frechet_distance, mode_metrics
 from rlkit.frontend.cli import main
+from tests.conftest import ctrl_c_at_update
 
 RING = ["env=gaussian_ring", "env.kwargs.batch_size=32", "env.kwargs.batches=5", "env.eval_kwargs.batches=2"]
 SMALL = ["agent=gan", "ui=none", "num_threads=1", "agent.noise_dim=8"]
@@ -174,18 +173,9 @@ def test_gan_trains_through_the_cli_with_metrics_and_sample_grids(tmp_path: Path
 def test_gan_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Path, monkeypatch) -> None:
     args = [*SMALL, *RING, "total_steps=12", "eval.every=6", "log_every=3", "checkpoint.every=0"]
     assert main(["train", *args, f"hydra.run.dir={tmp_path / 'ref'}"]) == 0
-    original, calls = GanAgent.update, {"n": 0}
-
-    def update_then_ctrl_c(self):
-        calls["n"] += 1
-        if calls["n"] == 8:  # mid-epoch
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self)
-
-    monkeypatch.setattr(GanAgent, "update", update_then_ctrl_c)
     run = tmp_path / "run"
-    assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
-    monkeypatch.setattr(GanAgent, "update", original)
+    with ctrl_c_at_update(monkeypatch, GanAgent, 8):  # mid-epoch
+        assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     state = load_checkpoint(run / "checkpoints" / "latest.pt")
     assert state["runner"]["step"] == 8 and state["agent"]["updates"] == 8
     assert main(["train", f"resume={run}"]) == 0

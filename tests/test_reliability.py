@@ -20,7 +20,7 @@ from rlkit.core.commands import command
 from rlkit.core.divergence import DivergedError
 from rlkit.frontend.cli import main
 
-from .conftest import train_in_process
+from .conftest import ctrl_c_at_update, train_in_process
 
 RLKIT = str(Path(sys.executable).parent / "rlkit")
 RUN = ["env=FrozenLake-v1", "agent=sarsa", "total_steps=30000", "checkpoint.every=2000", "eval.every=10000"]
@@ -65,23 +65,14 @@ def test_ctrl_c_then_resume_in_process_is_exact(tmp_path: Path, monkeypatch, cap
 
     args = ["agent=q_learning", "env=maze_traps", "total_steps=5000", "checkpoint.every=0", "ui=none"]
     assert main(["train", *args, f"hydra.run.dir={tmp_path / 'ref'}"]) == 0
-    original, calls = TabularAgent.update, {"n": 0}
-
-    def update_then_ctrl_c(self):
-        calls["n"] += 1
-        if calls["n"] == 1234:  # mid-episode
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self)
-
-    monkeypatch.setattr(TabularAgent, "update", update_then_ctrl_c)
     run = tmp_path / "run"
-    assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
+    with ctrl_c_at_update(monkeypatch, TabularAgent, 1234):  # mid-episode
+        assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     err = capsys.readouterr().err
     assert (
         "rlkit: interrupted; a checkpoint was saved at step 1,234; "
         f"continue with: {command('rlkit')} train resume={run}" in err
     )
-    monkeypatch.setattr(TabularAgent, "update", original)
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["runner"]["step"] == 1234
     assert main(["train", f"resume={run}"]) == 0
     assert metric_lines(run) == metric_lines(tmp_path / "ref")

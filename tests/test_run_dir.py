@@ -14,6 +14,7 @@ import pytest
 
 from rlkit.core.checkpoint import Checkpointer, load_checkpoint
 from rlkit.frontend.cli import main
+from tests.conftest import ctrl_c_at_update
 
 RLKIT = str(Path(sys.executable).parent / "rlkit")
 MAZE = ["agent=sarsa", "env=maze_traps", "total_steps=3000", "checkpoint.every=1000", "ui=none"]
@@ -28,16 +29,7 @@ def interrupted_run(run: Path, monkeypatch, at_update: int = 1234, args: list[st
     """`rlkit train <args>` stopped by Ctrl-C at the agent's `at_update`-th update (exit 130)."""
     from rlkit.agents.tabular import TabularAgent
 
-    original, calls = TabularAgent.update, {"n": 0}
-
-    def update_then_ctrl_c(self):
-        calls["n"] += 1
-        if calls["n"] == at_update:
-            os.kill(os.getpid(), signal.SIGINT)
-        return original(self)
-
-    with monkeypatch.context() as m:
-        m.setattr(TabularAgent, "update", update_then_ctrl_c)
+    with ctrl_c_at_update(monkeypatch, TabularAgent, at_update):
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 
 import numpy as np
@@ -12,7 +11,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 
 from rlkit.core.checkpoint import load_checkpoint
 
-from .conftest import train_in_process, trained_runner
+from .conftest import ctrl_c_at_update, train_in_process, trained_runner
 
 TAGS = {
     "train/episode_return", "train/episode_length", "train/epsilon", "train/abs_td_error", "time/sps",
@@ -84,16 +83,7 @@ def test_stop_when_recent_mean_return_is_reached(run_dir) -> None:
 def test_ctrl_c_finishes_the_step_and_keeps_a_checkpoint(run_dir, monkeypatch) -> None:
     from rlkit.agents.tabular import TabularAgent
 
-    original, calls = TabularAgent.update, {"n": 0}
-
-    def update_then_ctrl_c(self):
-        calls["n"] += 1
-        if calls["n"] == 500:
-            os.kill(os.getpid(), signal.SIGINT)  # what Ctrl-C sends
-        return original(self)
-
-    monkeypatch.setattr(TabularAgent, "update", update_then_ctrl_c)
-    with pytest.raises(KeyboardInterrupt):
+    with ctrl_c_at_update(monkeypatch, TabularAgent, 500), pytest.raises(KeyboardInterrupt):
         train_in_process(run_dir, "total_steps=5000", "checkpoint.every=0")
     state = load_checkpoint(run_dir / "checkpoints" / "latest.pt")
     assert state["runner"]["step"] == 500  # the interrupted step completed, then the checkpoint
