@@ -38,6 +38,8 @@ GAN = {
     "rlkit/DigitsGan-v0": ("rlkit.envs.gan:DigitsGanEnv", {}),
     "rlkit/GaussianRing-v0": ("rlkit.envs.gan:GaussianMixtureEnv", {"layout": "ring"}),
     "rlkit/GaussianGrid-v0": ("rlkit.envs.gan:GaussianMixtureEnv", {"layout": "grid"}),
+    "rlkit/MnistGan-v0": ("rlkit.envs.gan_images:MnistGanEnv", {}),
+    "rlkit/ImageFolderGan-v0": ("rlkit.envs.gan_images:ImageFolderGanEnv", {}),
 }
 for _id, (_entry, _kwargs) in GAN.items():
     if _id not in gym.registry:

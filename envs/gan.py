@@ -192,38 +192,23 @@ class GaussianMixtureEnv(GanEnv):
         return scatter_image(samples, self.modes, self.std)
 
 
-class DigitsGanEnv(GanEnv):
-    """scikit-learn's 8x8 digits in [-1, 1] (the split of env=digits), scored by a digit classifier.
-
-    Arguments: split ("train" | "test"), batch_size (128), limit (None: all images of the split; N: the
-    first N), test_fraction (0.2) and split_seed (0) as env=digits, render_mode (None | "rgb_array").
-    """
+class ImageGanEnv(GanEnv):
+    """Real images in [-1, 1] (N, C, H, W), one shuffled (train) or ordered (test) epoch of minibatches, scored
+    by a feature map `scorer` (rlkit.envs.gan_metrics: a classifier, or fixed random features) whose Frechet
+    distance between the real and the generated images is the headline; `floor` is the same distance between
+    the real train and test splits. Subclasses load the images and the scorer, then call `_setup_images`."""
 
     headline = Headline("classifier Frechet", "frechet", higher_is_better=False, decimals=2)
+    invert = True  # grey images are drawn as dark ink on white (digits); False: as they are (photos)
 
-    def __init__(
-        self,
-        split: str = "train",
-        batch_size: int = 128,
-        limit: int | None = None,
-        test_fraction: float = 0.2,
-        split_seed: int = 0,
-        render_mode: str | None = None,
-    ):
-        check_choice("split", split, SPLITS)
-        if limit is not None:
-            check_positive("limit", limit)
-        if not 0.0 < test_fraction < 1.0:
-            raise UserError(f"env.kwargs.test_fraction={test_fraction} is invalid: it must be in (0, 1)")
-        images, _ = load_sklearn_digits(split, test_fraction, split_seed)
-        self.images = to_unit(images[:limit])
-        self.classifier, self.floor = digits_classifier(split_seed, test_fraction)
-        self.real_features = self.classifier.features(self.images)
+    def _setup_images(
+        self, images: np.ndarray, scorer: Any, floor: float, split: str, batch_size: int, render_mode: Any
+    ) -> None:
+        self.images, self.classifier, self.floor = images, scorer, floor
+        self.real_features = scorer.features(images)
         self.shuffle = split == "train"
-        self._order = np.arange(len(self.images))
-        self._setup(
-            self.images.shape[1:], 1.0, batch_size, num_batches(len(self.images), batch_size), render_mode
-        )
+        self._order = np.arange(len(images))
+        self._setup(images.shape[1:], 1.0, batch_size, num_batches(len(images), batch_size), render_mode)
 
     def _start_epoch(self) -> None:
         n = len(self.images)
@@ -242,4 +227,30 @@ class DigitsGanEnv(GanEnv):
         return {**image_metrics(self.classifier, self.real_features, fake), "frechet_floor": self.floor}
 
     def draw(self, samples: np.ndarray) -> np.ndarray:
-        return image_grid(samples)
+        return image_grid(samples, invert=self.invert)
+
+
+class DigitsGanEnv(ImageGanEnv):
+    """scikit-learn's 8x8 digits in [-1, 1] (the split of env=digits), scored by a digit classifier.
+
+    Arguments: split ("train" | "test"), batch_size (128), limit (None: all images of the split; N: the
+    first N), test_fraction (0.2) and split_seed (0) as env=digits, render_mode (None | "rgb_array").
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        batch_size: int = 128,
+        limit: int | None = None,
+        test_fraction: float = 0.2,
+        split_seed: int = 0,
+        render_mode: str | None = None,
+    ):
+        check_choice("split", split, SPLITS)
+        if limit is not None:
+            check_positive("limit", limit)
+        if not 0.0 < test_fraction < 1.0:
+            raise UserError(f"env.kwargs.test_fraction={test_fraction} is invalid: it must be in (0, 1)")
+        images, _ = load_sklearn_digits(split, test_fraction, split_seed)
+        classifier, floor = digits_classifier(split_seed, test_fraction)
+        self._setup_images(to_unit(images[:limit]), classifier, floor, split, batch_size, render_mode)

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import functools
 import warnings
+from typing import Any
 
 import numpy as np
 
@@ -85,28 +86,52 @@ def to_unit(images: np.ndarray) -> np.ndarray:
     return (images.astype(np.float32) / 127.5 - 1.0).astype(np.float32)
 
 
-def image_metrics(clf: FeatureClassifier, real_features: np.ndarray, fake: np.ndarray) -> dict[str, float]:
-    """{"frechet", "class_entropy", "classes_covered"} of generated images against the real features."""
+class RandomFeatures:
+    """A fixed feature map for images without labels: the 64 ReLU units of one random linear layer on the
+    flattened image in [-1, 1], relu(x W / sqrt(d)), W ~ N(0, 1) drawn from `seed` (d: the image's pixel
+    count): an untrained, seeded network. It sees pixel statistics (brightness, colour, layout), not
+    semantics, so its Frechet distance says how far the generated images' pixel statistics are from the
+    real ones, and compares only runs on the same images at the same size."""
+
+    def __init__(self, shape: tuple[int, ...], units: int = 64, seed: int = 0):
+        d = int(np.prod(shape))
+        self.weights = np.random.default_rng(seed).standard_normal((d, units)) / np.sqrt(d)
+
+    def features(self, images: np.ndarray) -> np.ndarray:
+        """(N, 64) features of images (N, C, H, W)."""
+        return np.maximum(images.reshape(len(images), -1).astype(np.float64) @ self.weights, 0.0)
+
+
+def image_metrics(clf: Any, real_features: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+    """{"frechet", "class_entropy", "classes_covered"} of generated images against the real features (only
+    "frechet" when the feature map is no classifier: RandomFeatures)."""
     fake = np.nan_to_num(np.clip(fake, -1, 1))
+    frechet = frechet_distance(real_features, clf.features(fake))
+    if not callable(getattr(clf, "classes", None)):
+        return {"frechet": frechet}
     hist = np.bincount(clf.classes(fake), minlength=10) / len(fake)
     p = hist[hist > 0]
     return {
-        "frechet": frechet_distance(real_features, clf.features(fake)),
+        "frechet": frechet,
         "class_entropy": float(-(p * np.log2(p)).sum()),
         "classes_covered": float((hist > 0).sum()),
     }
 
 
 # ----- pictures --------------------------------------------------------------------------------------------
-def image_grid(images: np.ndarray, cols: int = 8, zoom: int = 4, gap: int = 2) -> np.ndarray:
-    """Images (N, C, H, W) in [-1, 1] as one RGB grid (dark ink on white), (H', W', 3) uint8."""
+def image_grid(
+    images: np.ndarray, cols: int = 8, zoom: int | None = None, gap: int = 2, invert: bool = True
+) -> np.ndarray:
+    """Images (N, C, H, W) in [-1, 1] as one RGB grid, (H', W', 3) uint8; grey images as dark ink on white
+    (`invert`, digits) or as they are; `zoom` (None: enough to make tiles about 32 pixels)."""
     n, c, h, w = images.shape
+    zoom = zoom or max(1, 32 // h)
     rows = -(-n // cols)
     canvas = np.full((rows * (h * zoom + gap) + gap, cols * (w * zoom + gap) + gap, 3), 255, np.uint8)
     pixels = np.rint((np.clip(np.nan_to_num(images), -1, 1) + 1) * 127.5).astype(np.uint8)
     for k in range(n):
         tile = pixels[k].transpose(1, 2, 0)
-        tile = np.repeat(255 - tile, 3, axis=2) if c == 1 else tile[..., :3]
+        tile = np.repeat(255 - tile if invert else tile, 3, axis=2) if c == 1 else tile[..., :3]
         tile = np.kron(tile, np.ones((zoom, zoom, 1), dtype=np.uint8))
         y, x = gap + (k // cols) * (h * zoom + gap), gap + (k % cols) * (w * zoom + gap)
         canvas[y : y + h * zoom, x : x + w * zoom] = tile
