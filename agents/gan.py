@@ -92,7 +92,7 @@ def sample_shape(ctx: AgentContext) -> tuple[tuple[int, ...], bool]:
             f"agent '{ctx.agent_name}' is a GAN and needs a GAN task env (observation: a float32 minibatch of"
             f" real samples; action: generated samples of the same shape), but env '{ctx.env_name}' has "
             f"observation space {describe_space(obs)} and action space {describe_space(act)}. Use "
-            "env=digits_gan, gaussian_ring or gaussian_grid."
+            "env=digits_gan, mnist_gan, image_folder_gan, gaussian_ring or gaussian_grid."
         )
     bounded = bool(np.all(act.low >= -1) and np.all(act.high <= 1))
     return tuple(obs.shape[1:]), bounded

@@ -11,7 +11,9 @@ metric, negated when lower is better: an episode's return is the epoch's score (
   rlkit/GaussianGrid-v0: 25 on a 5x5 grid at -4..4, std 0.05), the mode-collapse test: fresh real points
   every step; metrics high_quality (per batch) and, per epoch, modes_covered (the headline;
   rlkit.envs.gan_metrics).
-* `DigitsGanEnv` (rlkit/DigitsGan-v0): scikit-learn's 8x8 digits in [-1, 1], the split of env=digits;
+* `ImageGanEnv`, the image tasks' base (real images in [-1, 1], scored on a feature map; envs/gan_images.py
+  adds MNIST and any folder of images), and `DigitsGanEnv` (rlkit/DigitsGan-v0): scikit-learn's 8x8 digits
+  in [-1, 1], the split of env=digits;
   epoch metrics frechet (the headline, lower is better: the return is minus it), frechet_floor (the same
   distance between the real train and test splits), class_entropy and classes_covered (rlkit.envs.gan_metrics
   says exactly what they are).
@@ -193,10 +195,11 @@ class GaussianMixtureEnv(GanEnv):
 
 
 class ImageGanEnv(GanEnv):
-    """Real images in [-1, 1] (N, C, H, W), one shuffled (train) or ordered (test) epoch of minibatches, scored
-    by a feature map `scorer` (rlkit.envs.gan_metrics: a classifier, or fixed random features) whose Frechet
-    distance between the real and the generated images is the headline; `floor` is the same distance between
-    the real train and test splits. Subclasses load the images and the scorer, then call `_setup_images`."""
+    """Real images in [-1, 1] (N, C, H, W), one shuffled (train) or ordered (test) epoch of minibatches,
+    scored by a feature map `scorer` (rlkit.envs.gan_metrics: a classifier, or fixed random features):
+    the Frechet distance between its features of the real and of the generated images is the headline;
+    `floor` is the same distance between the real train and test splits. Subclasses load the images and
+    the scorer, then call `_setup_images`."""
 
     headline = Headline("classifier Frechet", "frechet", higher_is_better=False, decimals=2)
     invert = True  # grey images are drawn as dark ink on white (digits); False: as they are (photos)
@@ -227,7 +230,9 @@ class ImageGanEnv(GanEnv):
         return {**image_metrics(self.classifier, self.real_features, fake), "frechet_floor": self.floor}
 
     def draw(self, samples: np.ndarray) -> np.ndarray:
-        return image_grid(samples, invert=self.invert)
+        """A grid with room for 64 images (or a minibatch), so that a short last minibatch's frame (render)
+        has the size of the others."""
+        return image_grid(samples, invert=self.invert, slots=min(GRID_SAMPLES, self.batch_size))
 
 
 class DigitsGanEnv(ImageGanEnv):

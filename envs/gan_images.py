@@ -1,4 +1,4 @@
-"""GAN tasks on real image datasets (rlkit.envs.gan's ImageGanEnv): MNIST's idx files and any folder of images.
+"""GAN tasks on real image datasets (rlkit.envs.gan's ImageGanEnv): MNIST's idx files, any folder of images.
 
 * `MnistGanEnv` (rlkit/MnistGan-v0, `env=mnist_gan env.kwargs.data_dir=DIR`): MNIST's 28x28 digits from the
   four idx files (envs/mnist.py's loader, plain or gzip; `download=true` fetches them), in [-1, 1]. The
@@ -42,7 +42,7 @@ def check_limit(limit: int | None) -> None:
 
 @functools.lru_cache(maxsize=2)
 def mnist_classifier(data_dir: str) -> tuple[FeatureClassifier, float]:
-    """(classifier trained on MNIST's first 10,000 training images, Frechet floor: those vs the test split)."""
+    """(classifier trained on MNIST's first 10,000 training images, Frechet floor: those vs the test set)."""
     train, labels = load_mnist(data_dir, "train")
     test, _ = load_mnist(data_dir, "test")
     train, labels, test = to_unit(train[:CLASSIFIER_EXAMPLES]), labels[:CLASSIFIER_EXAMPLES], to_unit(test)
@@ -101,7 +101,7 @@ def load_image_folder(root: str, size: int, color: str) -> np.ndarray:
 
 
 def split_rows(n: int, split: str, test_fraction: float, split_seed: int) -> np.ndarray:
-    """The rows of a fixed random split: the first `test_fraction` of a seeded permutation are the test rows."""
+    """The rows of a fixed random split: the first `test_fraction` of a seeded permutation are for test."""
     order = np.random.default_rng(split_seed).permutation(n)
     n_test = round(n * test_fraction)
     return order[n_test:] if split == "train" else order[:n_test]

@@ -120,13 +120,19 @@ def image_metrics(clf: Any, real_features: np.ndarray, fake: np.ndarray) -> dict
 
 # ----- pictures --------------------------------------------------------------------------------------------
 def image_grid(
-    images: np.ndarray, cols: int = 8, zoom: int | None = None, gap: int = 2, invert: bool = True
+    images: np.ndarray,
+    cols: int = 8,
+    zoom: int | None = None,
+    gap: int = 2,
+    invert: bool = True,
+    slots: int = 0,
 ) -> np.ndarray:
     """Images (N, C, H, W) in [-1, 1] as one RGB grid, (H', W', 3) uint8; grey images as dark ink on white
-    (`invert`, digits) or as they are; `zoom` (None: enough to make tiles about 32 pixels)."""
+    (`invert`, digits) or as they are; `zoom` (None: enough to make tiles about 32 pixels); room for at
+    least `slots` images (blank tiles)."""
     n, c, h, w = images.shape
     zoom = zoom or max(1, 32 // h)
-    rows = -(-n // cols)
+    rows = -(-max(n, slots) // cols)
     canvas = np.full((rows * (h * zoom + gap) + gap, cols * (w * zoom + gap) + gap, 3), 255, np.uint8)
     pixels = np.rint((np.clip(np.nan_to_num(images), -1, 1) + 1) * 127.5).astype(np.uint8)
     for k in range(n):

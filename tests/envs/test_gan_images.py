@@ -103,7 +103,7 @@ def test_random_features_are_fixed_by_the_seed_and_see_pixel_statistics() -> Non
         (["env.kwargs.root={tmp}/empty"], "holds no images: expected files ending in .png, .jpg"),
         (["env.kwargs.root={tmp}/bad"], "bad.png is not a readable image"),
         (["env.kwargs.root={tmp}/imgs", "env.kwargs.color=cmyk"], "color"),
-        (["env.kwargs.root={tmp}/imgs", "env.kwargs.size=2"], "env.kwargs.size=2 is invalid: it must be >= 4"),
+        (["env.kwargs.root={tmp}/imgs", "env.kwargs.size=2"], "size=2 is invalid: it must be >= 4"),
     ],
 )
 def test_image_folder_errors_are_one_line(tmp_path: Path, capsys, args: list[str], message: str) -> None:
@@ -120,3 +120,14 @@ def test_mnist_gan_without_files_names_the_folder(tmp_path: Path, capsys) -> Non
     cmd = ["train", "agent=gan", "env=mnist_gan", f"env.kwargs.data_dir={tmp_path}", "ui=none"]
     err = one_line_error(capsys, [*cmd, f"hydra.run.dir={tmp_path / 'run'}"])
     assert f"MNIST file not found: looked for {tmp_path}" in err
+
+
+def test_render_frames_keep_their_size_over_a_short_last_minibatch(tmp_path: Path) -> None:
+    data = str(write_mnist(tmp_path))
+    env = MnistGanEnv(split="test", batch_size=8, data_dir=data, render_mode="rgb_array")
+    obs, _ = env.reset(seed=0)
+    frames, done = [env.render()], False
+    while not done:  # minibatches of 8, 8 and 4 real images: `rlkit play` stacks these frames into a GIF
+        obs, _, done, _, _ = env.step(obs)
+        frames.append(env.render())
+    assert {f.shape for f in frames} == {(2 + 1 * 30, 2 + 8 * 30, 3)}  # one row of 8 tiles of 28 + 2
