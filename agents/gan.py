@@ -47,6 +47,8 @@ class GanConfig:
         beta1, beta2: Adam's betas (None: 0 and 0.9 for wgan_gp, else 0.5 and 0.999).
         critic_steps: discriminator steps per generator step (None: 5 for wgan_gp, else 1).
         gp_weight: WGAN-GP's gradient penalty weight (10).
+        g_hidden, d_hidden: the MLPs' hidden widths (CS231n's 1024 and 256; the 2-D mixture papers use
+            128-unit networks: benchmarks/gan.py runs the 2-D tasks with 128 and 128).
     """
 
     name: str = "gan"
@@ -58,6 +60,8 @@ class GanConfig:
     beta2: float | None = None
     critic_steps: int | None = None
     gp_weight: float = 10.0
+    g_hidden: int = 1024
+    d_hidden: int = 256
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
@@ -70,6 +74,8 @@ class GanConfig:
             ("beta2", self.beta2 is None or 0 <= self.beta2 < 1, "in [0, 1) or null"),
             ("critic_steps", self.critic_steps is None or self.critic_steps >= 1, ">= 1 or null"),
             ("gp_weight", self.gp_weight >= 0, ">= 0"),
+            ("g_hidden", self.g_hidden >= 1, ">= 1"),
+            ("d_hidden", self.d_hidden >= 1, ">= 1"),
         ]
         check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
@@ -114,7 +120,9 @@ class GanAgent:
             )
         self.lr, self.betas, self.critic_steps = cfg.resolved()
         with seeded(ctx.seed, self.device):
-            self.generator, self.discriminator = build_nets(cfg.arch, cfg.noise_dim, self.shape, image)
+            self.generator, self.discriminator = build_nets(
+                cfg.arch, cfg.noise_dim, self.shape, image, cfg.g_hidden, cfg.d_hidden
+            )
         self.generator.to(self.device)
         self.discriminator.to(self.device)
         self.g_opt = torch.optim.Adam(self.generator.parameters(), lr=self.lr, betas=self.betas)

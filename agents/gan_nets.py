@@ -134,8 +134,11 @@ class DCGANGenerator(nn.Module):
         return self.up(self.fc(z).reshape(len(z), *self.start))
 
 
-def build_nets(arch: str, noise_dim: int, shape: tuple[int, ...], image: bool) -> tuple[nn.Module, nn.Module]:
-    """(generator, discriminator) for samples of `shape`; `image`: in [-1, 1] (tanh output)."""
+def build_nets(
+    arch: str, noise_dim: int, shape: tuple[int, ...], image: bool, g_hidden: int = 1024, d_hidden: int = 256
+) -> tuple[nn.Module, nn.Module]:
+    """(generator, discriminator) for samples of `shape`; `image`: in [-1, 1] (tanh output); the MLPs'
+    hidden widths `g_hidden`, `d_hidden` (CS231n's 1024 and 256)."""
     if arch == "dcgan":
         return DCGANGenerator(noise_dim, shape), DCGANDiscriminator(shape)
-    return MLPGenerator(noise_dim, shape, tanh=image), MLPDiscriminator(shape)
+    return MLPGenerator(noise_dim, shape, g_hidden, tanh=image), MLPDiscriminator(shape, d_hidden)

@@ -1,14 +1,20 @@
 """GANs under rlkit's runner: each loss x arch on the GAN tasks, final metrics, time, and a bare-loop peer.
 
-For each (task, loss, arch), ``rlkit train agent=gan env=<task> agent.loss=<loss> agent.arch=<arch>`` runs in
-this process (the config the CLI composes, ``ui=none``, ``num_threads=1``, one evaluation at the end) and
-reports the final evaluation's metrics (rlkit.envs.gan_metrics) and its steps/s. With ``--bare``, the same
-networks, losses, optimiser and number of steps run as a plain PyTorch loop (real minibatches drawn straight
-from the data, no env, runner, logging or checkpoints) and are scored by the same env code on as many
-samples; the ratio of steps/s, rlkit / bare, is what the runner costs.
+For each (task, loss, arch, seed), ``rlkit train agent=gan env=<task> agent.loss=<loss> agent.arch=<arch>``
+runs in this process (the config the CLI composes, ``ui=none``, ``num_threads=1``, one evaluation at the end)
+and, beside it, the same networks, losses, optimiser and number of steps as a plain PyTorch loop (real
+minibatches drawn straight from the data: no env, runner, logging or checkpoints), scored by the same env
+code on as many samples. The two run back to back, in alternating order (rlkit first on even seeds), and the
+speed ratio is rlkit's steps/s over the bare loop's, on process CPU time (what the two cost, whatever else
+runs on a shared machine) and on wall time. DCGAN runs on images only; the 2-D tasks use 128-unit MLPs
+(``agent.g_hidden=128 agent.d_hidden=128``, the size of the Unrolled-GAN/VEEGAN 2-D experiments), digits
+CS231n's (G 96-1024-1024-64, D 64-256-256-1). Figures: benchmarks/figures/gan_2d.png (seed 0's samples over
+the modes, one panel per task and loss) and gan_digits.png (seed 0's fixed-noise sample grid per loss and
+arch); --out writes the rows as JSON.
 
-    .venv/bin/python benchmarks/gan.py                                  # every pair, seed 0
-    .venv/bin/python benchmarks/gan.py --tasks gaussian_ring --losses vanilla --bare --seeds 0 1 2
+    .venv/bin/python benchmarks/gan.py --out gan.json    # the README's table: 36 pairs of runs
+    .venv/bin/python benchmarks/gan.py --steps 5          # 5x the steps of every run (quality needs it)
+    .venv/bin/python benchmarks/gan.py --tasks gaussian_ring --losses lsgan --seeds 0
 """
 
 from __future__ import annotations
@@ -29,31 +35,45 @@ from rlkit.frontend.app import build_runner
 from rlkit.frontend.compose import compose_config
 
 TASKS = ("gaussian_ring", "gaussian_grid", "digits_gan")
-STEPS = {"gaussian_ring": 3000, "gaussian_grid": 3000, "digits_gan": 1200}  # digits: 100 epochs
+# A budget that runs in < 15 min on the shared 2-core VM, so quality is "it trains", not a ranking (--steps)
+STEPS = {"gaussian_ring": 800, "gaussian_grid": 800, "digits_gan": 72}  # digits: 6 epochs of 12 minibatches
+DCGAN_STEPS = 36  # DCGAN on 8x8 digits costs ~2x the MLP per step on a CPU: 3 epochs
+SMALL_NETS = {"g_hidden": 128, "d_hidden": 128}  # the 2-D tasks
+FIGURES = Path(__file__).parent / "figures"
 
 
-def run_rlkit(task: str, loss: str, arch: str, steps: int, seed: int) -> dict:
-    """The CLI's run in-process; times runner.train() (its final evaluation included)."""
+def nets(task: str) -> dict:
+    return SMALL_NETS if task != "digits_gan" else {}
+
+
+def timed(fn) -> tuple[object, float, float]:
+    wall, cpu = time.perf_counter(), time.process_time()
+    out = fn()
+    return out, time.perf_counter() - wall, time.process_time() - cpu
+
+
+def run_rlkit(task: str, loss: str, arch: str, steps: int, seed: int) -> tuple[dict, np.ndarray]:
+    """The CLI's run in-process; times runner.train() (its final evaluation included). Also its samples."""
     overrides = [f"env={task}", "agent=gan", f"agent.loss={loss}", f"agent.arch={arch}", f"seed={seed}"]
+    overrides += [f"agent.{k}={v}" for k, v in nets(task).items()]
     cfg = compose_config(["ui=none", "num_threads=1", f"total_steps={steps}", "eval.every=0", *overrides])
     with tempfile.TemporaryDirectory() as tmp:
         runner = build_runner(cfg, Path(tmp) / "run")
-        t0 = time.perf_counter()
-        runner.train()
-        wall = time.perf_counter() - t0
+        _, wall, cpu = timed(runner.train)
         runner.close()
-    return {"wall_s": wall, "sps": steps / wall, **runner.final_eval.metrics}
+    samples = runner.agent.fixed_samples(1024 if task != "digits_gan" else 64)
+    return {"wall_s": wall, "cpu_s": cpu, **runner.final_eval.metrics}, samples
 
 
 def run_bare(task: str, loss: str, arch: str, steps: int, seed: int) -> dict:
     """The same GAN as a plain PyTorch loop, scored by the evaluation env's own epoch metrics."""
     cfg = compose_config(["ui=none", f"env={task}", "agent=gan"])
     train_env, test_env = make_env(cfg.env).unwrapped, make_env(cfg.env, evaluation=True).unwrapped
-    gan = GanConfig(loss=loss, arch=arch)
+    gan = GanConfig(loss=loss, arch=arch, **nets(task))
     lr, betas, critic_steps = gan.resolved()
     shape, b = train_env.observation_space.shape[1:], train_env.batch_size
     torch.manual_seed(seed)
-    gen, disc = build_nets(arch, gan.noise_dim, shape, image=task == "digits_gan")
+    gen, disc = build_nets(arch, gan.noise_dim, shape, task == "digits_gan", gan.g_hidden, gan.d_hidden)
     g_opt = torch.optim.Adam(gen.parameters(), lr=lr, betas=betas)
     d_opt = torch.optim.Adam(disc.parameters(), lr=lr, betas=betas)
     rng = np.random.default_rng(seed)
@@ -67,30 +87,63 @@ def run_bare(task: str, loss: str, arch: str, steps: int, seed: int) -> dict:
     def noise(n: int) -> torch.Tensor:
         return torch.rand(n, gan.noise_dim) * 2 - 1
 
-    t0 = time.perf_counter()
-    for step in range(1, steps + 1):
-        real = real_batch()
+    def train_and_score() -> dict:
+        for step in range(1, steps + 1):
+            real = real_batch()
+            with torch.no_grad():
+                fake = gen(noise(b))
+            loss_d = d_loss(loss, disc(real), disc(fake))
+            if loss == "wgan_gp":
+                loss_d = loss_d + gan.gp_weight * gradient_penalty(disc, real, fake, torch.rand(b))
+            d_opt.zero_grad()
+            loss_d.backward()
+            d_opt.step()
+            if step % critic_steps == 0:
+                loss_g = g_loss(loss, disc(gen(noise(b))))
+                g_opt.zero_grad()
+                loss_g.backward()
+                g_opt.step()
+        n = test_env.batches_per_epoch * b if task != "digits_gan" else len(test_env.images)
+        gen.eval()
         with torch.no_grad():
-            fake = gen(noise(b))
-        loss_d = d_loss(loss, disc(real), disc(fake))
-        if loss == "wgan_gp":
-            loss_d = loss_d + gan.gp_weight * gradient_penalty(disc, real, fake, torch.rand(b))
-        d_opt.zero_grad()
-        loss_d.backward()
-        d_opt.step()
-        if step % critic_steps == 0:
-            loss_g = g_loss(loss, disc(gen(noise(b))))
-            g_opt.zero_grad()
-            loss_g.backward()
-            g_opt.step()
-    n = test_env.batches_per_epoch * b if task != "digits_gan" else len(test_env.images)
-    gen.eval()
-    with torch.no_grad():
-        z = torch.rand(n, gan.noise_dim, generator=torch.Generator().manual_seed(seed + FIXED_NOISE_OFFSET))
-        samples = gen(z * 2 - 1).numpy()
-    wall = time.perf_counter() - t0
-    scores = {**test_env.batch_metrics(samples), **test_env.epoch_metrics(samples)}  # ring: high_quality too
-    return {"wall_s": wall, "sps": steps / wall, **scores}
+            z = torch.rand(
+                n, gan.noise_dim, generator=torch.Generator().manual_seed(seed + FIXED_NOISE_OFFSET)
+            )
+            samples = gen(z * 2 - 1).numpy()
+        return {**test_env.batch_metrics(samples), **test_env.epoch_metrics(samples)}  # ring: high_quality
+
+    scores, wall, cpu = timed(train_and_score)  # scoring included, as in rlkit's final evaluation
+    return {"wall_s": wall, "cpu_s": cpu, **scores}
+
+
+def panel(task: str, samples: np.ndarray) -> np.ndarray:
+    """The picture the env draws of these samples (scatter over the modes, or an image grid)."""
+    cfg = compose_config(["ui=none", f"env={task}", "agent=gan"])
+    env = make_env(cfg.env, evaluation=True).unwrapped
+    return env.draw(samples)
+
+
+def save_figure(
+    panels: dict[tuple[str, str], np.ndarray], rows: list[str], cols: list[str], path: Path
+) -> None:
+    """Panels (row, col) -> RGB image as one titled figure."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    fig, axes = plt.subplots(len(rows), len(cols), figsize=(3 * len(cols), 3.2 * len(rows)), squeeze=False)
+    for i, r in enumerate(rows):
+        for j, c in enumerate(cols):
+            ax = axes[i][j]
+            ax.axis("off")
+            if (r, c) in panels:
+                ax.imshow(panels[(r, c)])
+                ax.set_title(f"{r} / {c}", fontsize=9)
+    fig.tight_layout()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fig.savefig(path, dpi=80)
+    plt.close(fig)
 
 
 def main() -> None:
@@ -98,27 +151,43 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
     parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=LOSSES)
     parser.add_argument("--archs", nargs="+", default=["mlp", "dcgan"], choices=["mlp", "dcgan"])
-    parser.add_argument("--seeds", nargs="+", type=int, default=[0])
-    parser.add_argument("--steps", type=int, default=None, help="env steps (default: per task, STEPS)")
-    parser.add_argument("--bare", action="store_true", help="also time the bare PyTorch loop")
+    parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
+    parser.add_argument("--steps", type=float, default=1.0, help="multiply every task's steps by this")
+    parser.add_argument("--no-figures", action="store_true", help="do not write benchmarks/figures/gan_*.png")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
     args = parser.parse_args()
     torch.set_num_threads(1)
-    rows = []
+    rows, panels_2d, panels_digits = [], {}, {}
+    t0 = time.perf_counter()
     for task in args.tasks:
         for arch in args.archs:
             if arch == "dcgan" and task != "digits_gan":
                 continue  # DCGAN is for images
             for loss in args.losses:
                 for seed in args.seeds:
-                    steps = args.steps or STEPS[task]
+                    steps = max(1, round(args.steps * (DCGAN_STEPS if arch == "dcgan" else STEPS[task])))
                     row = {"task": task, "loss": loss, "arch": arch, "seed": seed, "steps": steps}
-                    row["rlkit"] = run_rlkit(task, loss, arch, steps, seed)
-                    if args.bare:
+                    if seed % 2:
                         row["bare"] = run_bare(task, loss, arch, steps, seed)
-                        row["speed_ratio"] = row["rlkit"]["sps"] / row["bare"]["sps"]
+                    row["rlkit"], samples = run_rlkit(task, loss, arch, steps, seed)
+                    if "bare" not in row:
+                        row["bare"] = run_bare(task, loss, arch, steps, seed)
+                    for clock in ("cpu", "wall"):
+                        row[f"ratio_{clock}"] = row["bare"][f"{clock}_s"] / row["rlkit"][f"{clock}_s"]
                     print(json.dumps(row), flush=True)
                     rows.append(row)
+                    if seed == args.seeds[0] and not args.no_figures:
+                        picture = panel(task, samples)
+                        if task == "digits_gan":
+                            panels_digits[(arch, loss)] = picture
+                        else:
+                            panels_2d[(task, loss)] = picture
+    print(f"total wall time {time.perf_counter() - t0:.0f} s", flush=True)
+    if panels_2d:
+        tasks = [t for t in args.tasks if t != "digits_gan"]
+        save_figure(panels_2d, tasks, args.losses, FIGURES / "gan_2d.png")
+    if panels_digits:
+        save_figure(panels_digits, args.archs, args.losses, FIGURES / "gan_digits.png")
     if args.out:
         Path(args.out).write_text(json.dumps(rows, indent=1), encoding="utf-8")
 
