@@ -8,15 +8,18 @@ import json
 import math
 from pathlib import Path
 
+import numpy as np
 import pytest
 import torch
+from gymnasium import spaces
 from PIL import Image
 
-from rlkit.agents.gan import GanAgent
+from rlkit.agents.gan import GanAgent, GanConfig
 from rlkit.agents.gan_nets import build_nets
 from rlkit.core.checkpoint import load_checkpoint
+from rlkit.core.types import AgentContext
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update
+from tests.conftest import ctrl_c_at_update, one_line_error
 from tests.envs.test_gan_images import write_folder, write_mnist
 
 SMALL = ["agent=gan", "ui=none", "num_threads=1", "agent.noise_dim=8"]
@@ -106,3 +109,16 @@ def test_play_on_an_mnist_run_writes_a_grid_and_an_interpolation(tmp_path: Path,
         assert grid.format == "PNG" and grid.size == (8 * 30 + 2, 8 * 30 + 2)  # 8x8 tiles of 28 + 2 gap
     with Image.open(out / "latest_interpolation.gif") as gif:
         assert gif.format == "GIF" and gif.n_frames == 2 * 16 - 2 and gif.size == (242, 242)
+
+
+def test_mlp_widths_are_settings(tmp_path: Path, capsys) -> None:
+    box = spaces.Box(-np.inf, np.inf, (4, 2), np.float32)
+    agent = GanAgent(GanConfig(g_hidden=16, d_hidden=8), AgentContext(box, box, seed=0))
+
+    def widths(net: torch.nn.Module) -> list[int]:
+        return [m.out_features for m in net.modules() if isinstance(m, torch.nn.Linear)]
+
+    assert widths(agent.generator) == [16, 16, 2] and widths(agent.discriminator) == [8, 8, 1]
+    args = ["train", *SMALL, *env_args("gaussian_ring", tmp_path), "agent.g_hidden=0"]
+    err = one_line_error(capsys, [*args, f"hydra.run.dir={tmp_path / 'run'}"])
+    assert "agent.g_hidden=0 is invalid: it must be >= 1" in err
