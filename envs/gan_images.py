@@ -3,9 +3,10 @@
 * `MnistGanEnv` (rlkit/MnistGan-v0, `env=mnist_gan env.kwargs.data_dir=DIR`): MNIST's 28x28 digits from the
   four idx files (envs/mnist.py's loader, plain or gzip; `download=true` fetches them), in [-1, 1]. The
   Frechet distance is taken on the 64 hidden units of the same small MLP classifier as digits_gan
-  (rlkit.envs.gan_metrics.FeatureClassifier, random_state 0), trained when the env is made on the first
-  10,000 training images and their labels (deterministic: the same files give the same classifier; kept in
-  memory for the process, nothing is written or downloaded); `frechet_floor` is the distance between 10,000
+  (rlkit.envs.gan_metrics.FeatureClassifier, random_state 0), trained on the first 10,000 training images
+  and their labels the first time the env is made (deterministic: the same files give the same weights;
+  ~30 CPU-seconds) and kept in ~/.cache/rlkit (gan_metrics.cached_classifier: later runs load it; nothing
+  is downloaded); `frechet_floor` is the distance between 10,000
   real training images and the test split; the class histogram gives class_entropy and classes_covered.
 * `ImageFolderGanEnv` (rlkit/ImageFolderGan-v0, `env=image_folder_gan env.kwargs.root=DIR`): every image
   file under `root` (recursively; png, jpg, jpeg, bmp, gif, webp, tif, tiff), centre-cropped to a square
@@ -26,7 +27,13 @@ import numpy as np
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs.gan import ImageGanEnv
-from rlkit.envs.gan_metrics import FeatureClassifier, RandomFeatures, frechet_distance, to_unit
+from rlkit.envs.gan_metrics import (
+    FeatureClassifier,
+    RandomFeatures,
+    cached_classifier,
+    frechet_distance,
+    to_unit,
+)
 from rlkit.envs.mnist import load_mnist
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive
 
@@ -46,7 +53,7 @@ def mnist_classifier(data_dir: str) -> tuple[FeatureClassifier, float]:
     train, labels = load_mnist(data_dir, "train")
     test, _ = load_mnist(data_dir, "test")
     train, labels, test = to_unit(train[:CLASSIFIER_EXAMPLES]), labels[:CLASSIFIER_EXAMPLES], to_unit(test)
-    clf = FeatureClassifier(train, labels)
+    clf = cached_classifier(train, labels)
     return clf, frechet_distance(clf.features(train), clf.features(test))
 
 

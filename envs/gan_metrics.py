@@ -14,12 +14,18 @@
 from __future__ import annotations
 
 import functools
+import hashlib
+import os
 import warnings
+import zipfile
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 
 from rlkit.envs.mnist import load_sklearn_digits
+
+WEIGHT_KEYS = ("w1", "b1", "w2", "b2", "labels")  # a FeatureClassifier's weights
 
 
 def mode_metrics(
@@ -50,25 +56,67 @@ def frechet_distance(a: np.ndarray, b: np.ndarray) -> float:
 
 
 class FeatureClassifier:
-    """A 64-unit MLP classifier of flattened images in [-1, 1]; `features` are its hidden ReLU units."""
+    """A 64-unit MLP classifier of flattened images in [-1, 1] (scikit-learn's MLPClassifier, random_state
+    `seed`); `features` are its hidden ReLU units. Given `weights` (a trained one's `.weights`): no fit."""
 
-    def __init__(self, images: np.ndarray, labels: np.ndarray, seed: int = 0):
-        from sklearn.exceptions import ConvergenceWarning  # scikit-learn: only when a GAN image env is made
-        from sklearn.neural_network import MLPClassifier
+    def __init__(
+        self, images: np.ndarray, labels: np.ndarray, seed: int = 0, weights: dict[str, Any] | None = None
+    ):
+        if weights is None:
+            from sklearn.exceptions import ConvergenceWarning  # scikit-learn: only when an image env is made
+            from sklearn.neural_network import MLPClassifier
 
-        self.model = MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed)
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", ConvergenceWarning)
-            self.model.fit(images.reshape(len(images), -1), labels)
+            model = MLPClassifier(hidden_layer_sizes=(64,), max_iter=300, random_state=seed)
+            with warnings.catch_warnings():
+                warnings.simplefilter("ignore", ConvergenceWarning)
+                model.fit(images.reshape(len(images), -1), labels)
+            weights = {"w1": model.coefs_[0], "b1": model.intercepts_[0], "w2": model.coefs_[1]}
+            weights.update(b2=model.intercepts_[1], labels=model.classes_)
+        self.weights = {k: np.asarray(v) for k, v in weights.items()}
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """The hidden layer's activations, (N, 64)."""
         x = images.reshape(len(images), -1).astype(np.float64)
-        return np.maximum(x @ self.model.coefs_[0] + self.model.intercepts_[0], 0.0)
+        return np.maximum(x @ self.weights["w1"] + self.weights["b1"], 0.0)
 
     def classes(self, images: np.ndarray) -> np.ndarray:
-        """The predicted class of each image."""
-        return self.model.predict(images.reshape(len(images), -1))
+        """The predicted class of each image (the largest output, as MLPClassifier.predict)."""
+        out = self.features(images) @ self.weights["w2"] + self.weights["b2"]
+        best = (out[:, 0] > 0).astype(int) if out.shape[1] == 1 else out.argmax(axis=1)
+        return self.weights["labels"][best]
+
+
+def cache_dir() -> Path:
+    """Where trained feature classifiers are kept: $XDG_CACHE_HOME/rlkit (default ~/.cache/rlkit)."""
+    return Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache") / "rlkit"
+
+
+def cached_classifier(images: np.ndarray, labels: np.ndarray) -> FeatureClassifier:
+    """FeatureClassifier(images, labels), trained once per data set: its weights are kept in cache_dir()
+    under the SHA-256 of the images, the labels and scikit-learn's version (the same data and version train
+    the same weights), so a later run loads them. An unreadable cache file is retrained; one that cannot be
+    written is skipped."""
+    import sklearn
+
+    digest = hashlib.sha256(f"mlp64-v1 {sklearn.__version__} {images.shape}".encode())
+    digest.update(np.ascontiguousarray(images).tobytes())
+    digest.update(np.ascontiguousarray(labels, dtype=np.int64).tobytes())
+    path = cache_dir() / f"gan_classifier_{digest.hexdigest()[:24]}.npz"
+    try:
+        with np.load(path, allow_pickle=False) as saved:
+            return FeatureClassifier(images, labels, weights={k: saved[k] for k in WEIGHT_KEYS})
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):
+        pass
+    clf = FeatureClassifier(images, labels)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_suffix(f".{os.getpid()}.tmp")
+        with open(tmp, "wb") as f:
+            np.savez(f, **clf.weights)
+        os.replace(tmp, path)
+    except OSError:
+        pass
+    return clf
 
 
 @functools.lru_cache(maxsize=4)

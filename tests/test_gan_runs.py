@@ -22,6 +22,13 @@ from rlkit.frontend.cli import main
 from tests.conftest import ctrl_c_at_update, one_line_error
 from tests.envs.test_gan_images import write_folder, write_mnist
 
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch) -> None:
+    """mnist_gan's trained feature classifier goes to a temporary cache, not ~/.cache/rlkit."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+
+
 SMALL = ["agent=gan", "ui=none", "num_threads=1", "agent.noise_dim=8"]
 HEADLINE = {"gaussian_ring": "modes_covered", "gaussian_grid": "modes_covered"}  # else frechet
 

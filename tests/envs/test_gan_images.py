@@ -12,9 +12,16 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from rlkit.envs.gan_images import ImageFolderGanEnv, MnistGanEnv
-from rlkit.envs.gan_metrics import RandomFeatures, frechet_distance
+from rlkit.envs.gan_images import ImageFolderGanEnv, MnistGanEnv, mnist_classifier
+from rlkit.envs.gan_metrics import RandomFeatures, cache_dir, cached_classifier, frechet_distance, to_unit
 from tests.conftest import one_line_error
+
+
+@pytest.fixture(autouse=True)
+def private_cache(tmp_path: Path, monkeypatch) -> None:
+    """Trained feature classifiers go to a temporary cache, not the user's ~/.cache/rlkit."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    mnist_classifier.cache_clear()
 
 
 def idx_bytes(array: np.ndarray) -> bytes:
@@ -131,3 +138,24 @@ def test_render_frames_keep_their_size_over_a_short_last_minibatch(tmp_path: Pat
         obs, _, done, _, _ = env.step(obs)
         frames.append(env.render())
     assert {f.shape for f in frames} == {(2 + 1 * 30, 2 + 8 * 30, 3)}  # one row of 8 tiles of 28 + 2
+
+
+def test_the_mnist_classifier_is_trained_once_and_cached(tmp_path: Path, monkeypatch) -> None:
+    images = to_unit(np.repeat(np.arange(0, 250, 25, dtype=np.uint8), 16).reshape(10, 1, 4, 4))
+    labels = np.arange(10)
+    first = cached_classifier(images, labels)
+    (saved,) = cache_dir().glob("gan_classifier_*.npz")
+    assert cache_dir() == tmp_path / "cache" / "rlkit"
+
+    def no_fit(*args, **kwargs):
+        raise AssertionError("trained again")
+
+    with monkeypatch.context() as m:
+        m.setattr("sklearn.neural_network.MLPClassifier.fit", no_fit)
+        again = cached_classifier(images, labels)  # loaded, not trained
+    assert np.array_equal(again.features(images), first.features(images))
+    assert np.array_equal(again.classes(images), first.classes(images))
+    saved.write_bytes(b"truncated")  # a broken cache file is trained again and rewritten
+    assert np.array_equal(cached_classifier(images, labels).features(images), first.features(images))
+    with np.load(saved) as weights:
+        assert weights["w1"].shape == (16, 64) and list(weights["labels"]) == list(range(10))
