@@ -146,6 +146,35 @@ def save_figure(
     plt.close(fig)
 
 
+def quality(metrics: dict) -> str:
+    """The headline metrics of one run, as a table cell."""
+    if "frechet" in metrics:
+        return f"{metrics['frechet']:.1f} / {metrics['classes_covered']:.0f}"
+    return f"{metrics['modes_covered']:.0f} / {metrics['high_quality']:.2f}"
+
+
+def table(rows: list[dict]) -> str:
+    """Markdown: one line per (task, loss, arch), the seeds' values side by side, ratios as mean (min-max)."""
+    lines = [
+        "| task | loss | arch | steps | rlkit: modes / high-quality, or Frechet / classes (per seed) "
+        "| bare loop (per seed) | CPU s per run (rlkit / bare) | speed ratio, CPU | speed ratio, wall |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    order = lambda k: (TASKS.index(k[0]), ("mlp", "dcgan").index(k[2]), LOSSES.index(k[1]))  # noqa: E731
+    keys = sorted({(r["task"], r["loss"], r["arch"]) for r in rows}, key=order)
+    for task, loss, arch in keys:
+        group = [r for r in rows if (r["task"], r["loss"], r["arch"]) == (task, loss, arch)]
+        cpu = [np.mean([r[side]["cpu_s"] for r in group]) for side in ("rlkit", "bare")]
+        ratios = [np.array([r[f"ratio_{c}"] for r in group]) for c in ("cpu", "wall")]
+        cells = [f"{x.mean():.2f} ({x.min():.2f}-{x.max():.2f})" for x in ratios]
+        seeds = ["; ".join(quality(r[side]) for r in group) for side in ("rlkit", "bare")]
+        lines.append(
+            f"| {task} | {loss} | {arch} | {group[0]['steps']:,} | {seeds[0]} | {seeds[1]} | "
+            f"{cpu[0]:.1f} / {cpu[1]:.1f} | {cells[0]} | {cells[1]} |"
+        )
+    return "\n".join(lines)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--tasks", nargs="+", default=list(TASKS), choices=TASKS)
@@ -155,7 +184,11 @@ def main() -> None:
     parser.add_argument("--steps", type=float, default=1.0, help="multiply every task's steps by this")
     parser.add_argument("--no-figures", action="store_true", help="do not write benchmarks/figures/gan_*.png")
     parser.add_argument("--out", default=None, help="write the rows as JSON here")
+    parser.add_argument("--table", default=None, help="only print the table of a JSON that --out wrote")
     args = parser.parse_args()
+    if args.table:
+        print(table(json.loads(Path(args.table).read_text(encoding="utf-8"))))
+        return
     torch.set_num_threads(1)
     rows, panels_2d, panels_digits = [], {}, {}
     t0 = time.perf_counter()
@@ -182,6 +215,7 @@ def main() -> None:
                             panels_digits[(arch, loss)] = picture
                         else:
                             panels_2d[(task, loss)] = picture
+    print(table(rows))
     print(f"total wall time {time.perf_counter() - t0:.0f} s", flush=True)
     if panels_2d:
         tasks = [t for t in args.tasks if t != "digits_gan"]
