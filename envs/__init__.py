@@ -42,3 +42,8 @@ GAN = {
 for _id, (_entry, _kwargs) in GAN.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)
+
+# Your own images, one sub-folder per class (envs/image_folder.py, chapter 3's fine-tuning data).
+IMAGE_FOLDER_ID = "rlkit/ImageFolder-v0"
+if IMAGE_FOLDER_ID not in gym.registry:
+    gym.register(id=IMAGE_FOLDER_ID, entry_point="rlkit.envs.image_folder:ImageFolderEnv")

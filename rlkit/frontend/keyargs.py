@@ -11,6 +11,11 @@ from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS
 from rlkit.frontend.sample import SAMPLE_KEYS
 
+CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the envs, too heavy for --help)
+    "input": "image tasks (image_folder runs): an image file, or a folder of them; prints the top classes",
+    "top": "with input=: how many classes to print per image (default 5, the book's)",
+}
+
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
 PLAY_KEYS = {
     "run": "a run directory (runs/<date>/<time>_<agent>_<env>); its greedy policy plays",
@@ -26,6 +31,7 @@ PLAY_KEYS = {
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
     "max_steps": f"step cap per episode, for envs without one (default {DEFAULT_MAX_EPISODE_STEPS})",
     **SAMPLE_KEYS,
+    **CLASSIFY_KEYS,
 }
 EVAL_KEYS = {
     "run": "a run directory (required)",

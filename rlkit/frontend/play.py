@@ -19,6 +19,7 @@ from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, play_episode
 from rlkit.envs.factory import make_env
+from rlkit.frontend.classify import play_classify
 from rlkit.frontend.compose import compose_config
 from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
@@ -93,6 +94,7 @@ def play_command(args: list[str]) -> int:
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
+    sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name)  # input=<image>
     probe.close()
     if sampled:
         return 0
