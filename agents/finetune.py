@@ -118,20 +118,20 @@ class FinetuneAgent(SupervisedAgent):
             model, state = run_network(cfg.backbone_run, obs_shape, n)
             source = f"run {cfg.backbone_run}"
         else:
-            model = build_backbone(cfg.backbone, n, obs_shape[0])
-            if not cfg.pretrained:
-                return model, "none (from scratch)"
-            if cfg.backbone_weights:
-                state, source = read_weights_file(cfg.backbone_weights), cfg.backbone_weights
-            elif cfg.backbone == "small_cnn":
-                state, path = pretrained_small_cnn()
-                source = f"rlkit's small_cnn pre-trained on digits 0-4 ({path})"
-            else:
+            if cfg.pretrained and not cfg.backbone_weights and cfg.backbone != "small_cnn":
                 raise UserError(
                     f"agent.backbone={cfg.backbone} has no weights rlkit can make: give "
                     "agent.backbone_weights=<torchvision's .pth file>, agent.backbone_run=<run dir>, or "
                     "agent.pretrained=false to train it from scratch"
                 )
+            model = build_backbone(cfg.backbone, n, obs_shape[0])
+            if not cfg.pretrained:
+                return model, "none (from scratch)"
+            if cfg.backbone_weights:
+                state, source = read_weights_file(cfg.backbone_weights), cfg.backbone_weights
+            else:
+                state, path = pretrained_small_cnn()
+                source = f"rlkit's small_cnn pre-trained on digits 0-4 ({path})"
         load_weights(model.net, state, self.exclude_scopes(model), source)
         return model, source
 
