@@ -1,4 +1,4 @@
-"""Where a backbone's weights come from: a torchvision-layout file, an earlier rlkit run, or rlkit's own cache.
+"""Where a backbone's weights come from: a torchvision-layout file, an earlier rlkit run, or rlkit's cache.
 
 * a file (`agent.backbone_weights=PATH`): a state_dict saved by torch.save, e.g. torchvision's
   `squeezenet1_1-b8a52dc0.pth`, read with torch's weights-only loader (no pickled code);
@@ -63,7 +63,9 @@ def pretrain_small_cnn() -> dict[str, torch.Tensor]:
         model.train()
         for _ in range(r["steps"]):
             rows = order.choice(len(labels), r["batch"], replace=False)
-            loss = nn.functional.cross_entropy(model(torch.as_tensor(images[rows])), torch.as_tensor(labels[rows]))
+            loss = nn.functional.cross_entropy(
+                model(torch.as_tensor(images[rows])), torch.as_tensor(labels[rows])
+            )
             opt.zero_grad()
             loss.backward()
             opt.step()
@@ -87,12 +89,16 @@ def read_weights_file(path: str) -> dict[str, torch.Tensor]:
     """A state_dict saved by torch.save (torchvision's .pth files), loaded weights-only."""
     file = Path(path).expanduser()
     if not file.is_file():
-        raise UserError(f"agent.backbone_weights={path}: no such file (give a state_dict saved by torch.save)")
+        raise UserError(
+            f"agent.backbone_weights={path}: no such file (give a state_dict saved by torch.save)"
+        )
     try:
         state = torch.load(file, map_location="cpu", weights_only=True)
     except Exception as err:
         first = (str(err).strip().splitlines() or [type(err).__name__])[0]
-        raise UserError(f"agent.backbone_weights={path} cannot be read as a torch state_dict: {first}") from err
+        raise UserError(
+            f"agent.backbone_weights={path} cannot be read as a torch state_dict: {first}"
+        ) from err
     if isinstance(state, dict) and "state_dict" in state and isinstance(state["state_dict"], dict):
         state = state["state_dict"]
     return state
@@ -118,7 +124,8 @@ def run_network(run: str, obs_shape: tuple[int, ...], num_classes: int) -> tuple
     model_name = str(agent_cfg.get("model", ""))
     if model_name not in RUN_MODELS:
         raise UserError(
-            f"agent.backbone_run={run} is a run of agent '{agent_cfg.get('name')}' (model {model_name or '-'}); "
+            f"agent.backbone_run={run} is a run of agent '{agent_cfg.get('name')}' "
+            f"(model {model_name or '-'}); "
             f"a backbone comes from a finetune run or a supervised image run (model {', '.join(RUN_MODELS)})"
         )
     source = MODELS[model_name](obs_shape, (num_classes,), agent_cfg, True)

@@ -1,4 +1,4 @@
-"""Image backbones by name, with torchvision's parameter names, so torchvision's weight files load as they are.
+"""Image backbones by name, with torchvision's parameter names, so torchvision's weight files load as is.
 
 torchvision cannot be imported on our CPU machines (its PyPI wheel fails with `operator torchvision::nms does
 not exist` against the CPU torch build), so the architectures are written here, module for module as
@@ -68,7 +68,7 @@ class Classifier(nn.Module):
 
 
 def squeezenet1_1(num_classes: int = 1000, in_channels: int = 3) -> Classifier:
-    """SqueezeNet 1.1 (Iandola et al. 2016, torchvision's squeezenet1_1; CS231n's network-visualisation net)."""
+    """SqueezeNet 1.1 (Iandola et al. 2016, torchvision's squeezenet1_1; CS231n's visualisation net)."""
     pool = lambda: nn.MaxPool2d(kernel_size=3, stride=2, ceil_mode=True)  # noqa: E731
     features = nn.Sequential(
         nn.Conv2d(in_channels, 64, kernel_size=3, stride=2), nn.ReLU(inplace=True), pool(),
@@ -212,8 +212,9 @@ def load_weights(
             raise UserError(f"{source} lacks key '{key}' (expected keys such as {expected})")
         if tuple(state[key].shape) != tuple(own[key].shape):
             raise UserError(
-                f"{source}: '{key}' has shape {tuple(state[key].shape)}, the network {tuple(own[key].shape)}; "
-                f"add its layer to agent.exclude to re-initialise it (e.g. agent.exclude=[{key.rsplit('.', 1)[0]}])"
+                f"{source}: '{key}' has shape {tuple(state[key].shape)}, the network "
+                f"{tuple(own[key].shape)}; add its layer to agent.exclude to re-initialise it "
+                f"(e.g. agent.exclude=[{key.rsplit('.', 1)[0]}])"
             )
     with torch.no_grad():
         for key in wanted:

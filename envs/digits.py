@@ -78,9 +78,7 @@ class DigitsEnv(ClassificationEnv):
         self.dataset = dataset
         obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
         shuffle = split == "train" if shuffle is None else shuffle
-        super().__init__(
-            images, labels, names, batch_size, shuffle, obs_space, render_mode
-        )
+        super().__init__(images, labels, names, batch_size, shuffle, obs_space, render_mode)
 
     def draw(
         self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray

@@ -1,4 +1,4 @@
-"""Your own images as a classification task (book chapter 3's `pic/train/<class>/*.jpg`): one folder per class.
+"""Your own images as a classification task (chapter 3's `pic/train/<class>/*.jpg`): one folder per class.
 
 Layouts of `root`:
 
@@ -44,7 +44,8 @@ def class_folders(folder: Path) -> list[Path]:
     found = sorted(p for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
     if len(found) < 2:
         raise UserError(
-            f"env.kwargs.root={folder}: found {len(found)} class folder(s); expected one sub-folder per class "
+            f"env.kwargs.root={folder}: found {len(found)} class folder(s); expected one sub-folder per "
+            "class "
             "(at least two), each holding that class's images (jpg, png, ...)"
         )
     return found
@@ -151,7 +152,7 @@ class ImageFolderEnv(ClassificationEnv):
         s, out = self.image_size, np.empty((len(images), 3, self.image_size, self.image_size), np.uint8)
         span = self.stored_size - s
         for i, img in enumerate(images):
-            top, left = (self.np_random.integers(0, span + 1, 2) if random else (span // 2, span // 2))
+            top, left = self.np_random.integers(0, span + 1, 2) if random else (span // 2, span // 2)
             crop = img[:, top : top + s, left : left + s]
             out[i] = crop[:, :, ::-1] if self.flip and random and self.np_random.random() < 0.5 else crop
         return out

@@ -15,6 +15,7 @@ import numpy as np
 from rlkit.core.errors import UserError
 from rlkit.envs.image_folder import EXTENSIONS, image_files
 
+
 def input_paths(given: str) -> list[Path]:
     """The image files `input=` names: the file itself, or the images directly in a folder."""
     path = Path(given).expanduser()
@@ -41,7 +42,11 @@ def play_classify(env: Any, opts: dict[str, str], agent: Any, random_policy: boo
             raise UserError("top= goes with input=<image>: rlkit play run=<run> input=<image> top=5")
         return False
     env = getattr(env, "unwrapped", env)
-    if random_policy or not callable(getattr(env, "read_images", None)) or not callable(getattr(agent, "scores", None)):
+    if (
+        random_policy
+        or not callable(getattr(env, "read_images", None))
+        or not callable(getattr(agent, "scores", None))
+    ):
         raise UserError(
             f"input= needs a trained image classifier run (agent=finetune env=image_folder), not "
             f"{'a random policy' if random_policy else 'a run'} on {env_name}"

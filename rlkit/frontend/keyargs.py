@@ -14,6 +14,8 @@ from rlkit.frontend.sample import SAMPLE_KEYS
 CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the envs, too heavy for --help)
     "input": "image tasks (image_folder runs): an image file, or a folder of them; prints the top classes",
     "top": "with input=: how many classes to print per image (default 5, the book's)",
+    "show": "image classifier runs: saliency,fooling,classes: what the network sees, to <run>/videos",
+    "target": "with show=fooling: the class fooling images aim at (default: the one after the prediction)",
 }
 
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")

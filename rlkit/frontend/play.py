@@ -26,6 +26,7 @@ from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
 from rlkit.frontend.terminal import MODES, TerminalAnimation, status_line
 from rlkit.frontend.video import has_display, headless_pixels, record_episode, render_modes
+from rlkit.frontend.visualize import play_visualize
 
 
 class RandomAgent:
@@ -94,6 +95,10 @@ def play_command(args: list[str]) -> int:
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
+    if not sampled and "show" in opts:  # show=saliency,fooling,classes: pictures of what the network sees
+        run_dir = None if prefix == "random" else Path(opts["run"])
+        out = Path(opts["out"]) if "out" in opts else default_out
+        sampled = play_visualize(probe, opts, agent, run_dir, out)
     sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name)  # input=<image>
     probe.close()
     if sampled:

@@ -13,14 +13,19 @@ from rlkit.agents.backbones import build_backbone, load_weights
 from rlkit.core.errors import UserError
 
 FIRES = {3: (64, 16, 64, 64), 4: (128, 16, 64, 64), 6: (128, 32, 128, 128), 7: (256, 32, 128, 128),
-         9: (256, 48, 192, 192), 10: (384, 48, 192, 192), 11: (384, 64, 256, 256), 12: (512, 64, 256, 256)}  # fmt: skip
+         9: (256, 48, 192, 192), 10: (384, 48, 192, 192), 11: (384, 64, 256, 256),
+         12: (512, 64, 256, 256)}  # fmt: skip
 
 
 def squeezenet1_1_shapes() -> dict[str, tuple[int, ...]]:
     """torchvision's squeezenet1_1() state_dict: names and shapes, written out from its source."""
     shapes = {"features.0.weight": (64, 3, 3, 3), "features.0.bias": (64,)}
     for i, (inp, s, e1, e3) in FIRES.items():
-        for layer, shape in (("squeeze", (s, inp, 1, 1)), ("expand1x1", (e1, s, 1, 1)), ("expand3x3", (e3, s, 3, 3))):
+        for layer, shape in (
+            ("squeeze", (s, inp, 1, 1)),
+            ("expand1x1", (e1, s, 1, 1)),
+            ("expand3x3", (e3, s, 3, 3)),
+        ):
             shapes[f"features.{i}.{layer}.weight"], shapes[f"features.{i}.{layer}.bias"] = shape, shape[:1]
     shapes["classifier.1.weight"], shapes["classifier.1.bias"] = (1000, 512, 1, 1), (1000,)
     return shapes
@@ -29,7 +34,21 @@ def squeezenet1_1_shapes() -> dict[str, tuple[int, ...]]:
 def vgg16_shapes() -> dict[str, tuple[int, ...]]:
     """torchvision's vgg16() state_dict: names and shapes."""
     shapes, channels = {}, 3
-    convs = {0: 64, 2: 64, 5: 128, 7: 128, 10: 256, 12: 256, 14: 256, 17: 512, 19: 512, 21: 512, 24: 512, 26: 512, 28: 512}
+    convs = {
+        0: 64,
+        2: 64,
+        5: 128,
+        7: 128,
+        10: 256,
+        12: 256,
+        14: 256,
+        17: 512,
+        19: 512,
+        21: 512,
+        24: 512,
+        26: 512,
+        28: 512,
+    }
     for i, out in convs.items():
         shapes[f"features.{i}.weight"], shapes[f"features.{i}.bias"] = (out, channels, 3, 3), (out,)
         channels = out
@@ -65,7 +84,10 @@ def test_a_torchvision_weight_file_loads_and_predicts(tmp_path) -> None:
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda s: s.__setitem__("features.0.kernel", s.pop("features.0.weight")), "has key 'features.0.kernel'"),
+        (
+            lambda s: s.__setitem__("features.0.kernel", s.pop("features.0.weight")),
+            "has key 'features.0.kernel'",
+        ),
         (lambda s: s.pop("features.12.expand3x3.bias"), "lacks key 'features.12.expand3x3.bias'"),
         (lambda s: s.__setitem__("classifier.1.bias", torch.zeros(7)), "agent.exclude=[classifier.1]"),
     ],

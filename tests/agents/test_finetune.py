@@ -1,4 +1,4 @@
-"""agent=finetune in the real runner: which weights load, which parameters train, resume, runs as backbones."""
+"""agent=finetune in the runner: which weights load, which parameters train, resume, runs as backbones."""
 
 from __future__ import annotations
 
@@ -15,10 +15,15 @@ from rlkit.frontend.app import build_runner
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
 
-from ..conftest import ctrl_c_at_update, one_line_error, trained_runner
+from ..conftest import ctrl_c_at_update, one_line_error
 
 FAST = ("ui=none", "num_threads=1", "checkpoint.every=0", "eval.every=0")
-DIGITS_5_9 = ("env=digits", "env.kwargs.classes=[5,6,7,8,9]", "env.kwargs.limit=200", "env.kwargs.batch_size=50")
+DIGITS_5_9 = (
+    "env=digits",
+    "env.kwargs.classes=[5,6,7,8,9]",
+    "env.kwargs.limit=200",
+    "env.kwargs.batch_size=50",
+)
 
 
 @pytest.fixture(autouse=True)
@@ -67,7 +72,9 @@ def test_scratch_ignores_the_pretrained_weights_and_exclude_reinitialises(tmp_pa
     pretrained, _ = backbone_sources.pretrained_small_cnn()
     scratch = built_agent(tmp_path / "a", *FAST, "agent=finetune", *DIGITS_5_9, "agent.pretrained=false")
     assert not torch.equal(scratch.model.net.features[0].weight, pretrained["features.0.weight"])
-    partial = built_agent(tmp_path / "b", *FAST, "agent=finetune", *DIGITS_5_9, "agent.exclude=[classifier.3,features.7]")
+    partial = built_agent(
+        tmp_path / "b", *FAST, "agent=finetune", *DIGITS_5_9, "agent.exclude=[classifier.3,features.7]"
+    )
     assert not torch.equal(partial.model.net.features[7].weight, pretrained["features.7.weight"])
     assert torch.equal(partial.model.net.features[5].weight, pretrained["features.5.weight"])
 

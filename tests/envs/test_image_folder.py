@@ -1,4 +1,4 @@
-"""env=image_folder on folders the tests write, and `rlkit play run= input=<image>` printing the top classes."""
+"""env=image_folder on folders the tests write, and `rlkit play run= input=<image>` printing top classes."""
 
 from __future__ import annotations
 
@@ -81,7 +81,12 @@ def test_train_then_play_prints_the_top_classes(tmp_path, monkeypatch, capsys) -
     monkeypatch.setenv("RLKIT_CACHE", str(tmp_path / "cache"))
     monkeypatch.setitem(backbone_sources.PRETRAIN_RECIPE, "steps", 10)
     root, run = write_folder(tmp_path / "pics"), tmp_path / "run"
-    args = ["env=image_folder", f"env.kwargs.root={root}", "env.kwargs.image_size=16", "env.eval_kwargs.image_size=16"]
+    args = [
+        "env=image_folder",
+        f"env.kwargs.root={root}",
+        "env.kwargs.image_size=16",
+        "env.eval_kwargs.image_size=16",
+    ]
     train = ["train", "agent=finetune", "agent.train_layers=all", *args, "total_steps=30", "num_threads=1"]
     assert main([*train, "ui=none", "agent.optimizer=adam", f"hydra.run.dir={run}"]) == 0
     capsys.readouterr()
