@@ -100,3 +100,26 @@ def test_train_then_play_prints_the_top_classes(tmp_path, monkeypatch, capsys) -
     assert out[0].endswith("0.jpg:") and out[1].startswith("blue (score") and len(out) == 12
     assert "no such file or folder" in one_line_error(capsys, ["play", f"run={run}", "input=nope.png"])
     assert "top=0 is invalid" in one_line_error(capsys, ["play", f"run={run}", f"input={root}", "top=0"])
+
+
+def test_play_show_writes_what_the_network_sees(tmp_path, monkeypatch, capsys) -> None:
+    monkeypatch.setenv("RLKIT_CACHE", str(tmp_path / "cache"))
+    monkeypatch.setitem(backbone_sources.PRETRAIN_RECIPE, "steps", 10)
+    root, run = write_folder(tmp_path / "pics"), tmp_path / "run"
+    args = ["env=image_folder", f"env.kwargs.root={root}", "env.kwargs.image_size=16"]
+    train = ["train", "agent=finetune", "agent.train_layers=all", "agent.optimizer=adam", *args]
+    assert main([*train, "total_steps=30", "num_threads=1", "ui=none", f"hydra.run.dir={run}"]) == 0
+    capsys.readouterr()
+    show = ["play", f"run={run}", "show=saliency,fooling,classes", f"input={root / 'red'}", "target=green"]
+    assert main(show) == 0
+    out = capsys.readouterr().out
+    assert out.count("(target green)") == 6 and out.count("class ") == 3
+    for kind, height in (("saliency", 2 * 108), ("fooling", 6 * 108), ("classes", 108)):
+        picture = np.asarray(Image.open(run / "videos" / f"{kind}.png"))
+        assert picture.shape[0] == height, kind  # 16 px x6 zoom + 2 px border per row of images
+    assert any(".rlkit" in p.name for p in run.glob("events.out.tfevents.*"))
+    assert "needs input=" in one_line_error(capsys, ["play", f"run={run}", "show=saliency"])
+    assert "valid values are saliency" in one_line_error(capsys, ["play", f"run={run}", "show=dream"])
+    assert "valid classes are blue" in one_line_error(
+        capsys, ["play", f"run={run}", "show=fooling", f"input={root / 'red'}", "target=pink"]
+    )
