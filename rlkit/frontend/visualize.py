@@ -40,7 +40,7 @@ def play_visualize(env: Any, opts: dict[str, str], agent: Any, run_dir: Path | N
         return False
     import torch  # heavy: only when pictures are made
 
-    from rlkit.agents import visualize as vis
+    from rlkit.agents import visualize as vis  # torch: only when pictures are made (play loads without it)
 
     shows = [s for s in opts["show"].split(",") if s]
     bad = [s for s in shows if s not in SHOWS]
