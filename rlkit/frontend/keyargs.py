@@ -15,6 +15,10 @@ CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the en
     "input": "image tasks (image_folder runs): an image file, or a folder of them; prints the top classes",
     "top": "with input=: how many classes to print per image (default 5, the book's)",
     "show": "image classifier runs: saliency,fooling,classes: what the network sees, to <run>/videos",
+    "style": "with show=style: the style image (input= is the content image)",
+    "layer": "with show=dream: the index in the network's features of the layer dreamt on (default: middle)",
+    "channel": "with show=dream: the channel of that layer (default 0)",
+    "size": "with show=dream|style: the image side in pixels (default 128)",
     "target": "with show=fooling: the class fooling images aim at (default: the one after the prediction)",
 }
 

@@ -4,7 +4,8 @@ what the run's network sees (CS231n's network visualisation, rlkit.agents.visual
 * saliency (needs input=): each image above its saliency map for the class the network predicts;
 * fooling (needs input=): each image, the fooling image the network takes for `target` (default: the class
   after its prediction), and their difference x10 around grey, with the steps it took printed;
-* classes: one class visualisation per class, from noise (100 steps, CS231n's values), its score printed.
+* classes: one class visualisation per class, from noise (100 steps, CS231n's values), its score printed;
+* dream, style: DeepDream and slow style transfer (rlkit.frontend.dream_style).
 
 Why play options and not a training agent: they analyse a trained network and train nothing, exactly what
 `rlkit play run=` is for; the strips go to `<run dir>/videos/<kind>.png` (or out=) and to a TensorBoard
@@ -22,8 +23,9 @@ from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.envs.supervised import save_png
 from rlkit.frontend.classify import input_paths
+from rlkit.frontend.dream_style import dream_and_style
 
-SHOWS = ("saliency", "fooling", "classes")
+SHOWS = ("saliency", "fooling", "classes", "dream", "style")
 
 
 def _class_index(names: list[str], given: str) -> int:
@@ -85,6 +87,7 @@ def play_visualize(env: Any, opts: dict[str, str], agent: Any, run_dir: Path | N
             print(f"class {name}: score {scores[0]:.3f} -> {scores[-1]:.3f} after {len(scores)} steps")
             images_c.append(img)
         pictures["classes"] = vis.strip(images_c, scale)
+    pictures.update(dream_and_style(model, shows, opts, paths))
     _write(pictures, run_dir, out_dir)
     return True
 

@@ -118,8 +118,15 @@ def test_play_show_writes_what_the_network_sees(tmp_path, monkeypatch, capsys) -
         picture = np.asarray(Image.open(run / "videos" / f"{kind}.png"))
         assert picture.shape[0] == height, kind  # 16 px x6 zoom + 2 px border per row of images
     assert any(".rlkit" in p.name for p in run.glob("events.out.tfevents.*"))
+    red, blue = root / "red" / "1.png", root / "blue" / "1.png"
+    assert main(["play", f"run={run}", "show=dream,style", f"input={red}", f"style={blue}", "size=20"]) == 0
+    out = capsys.readouterr().out
+    assert "deepdream: score (mean)" in out and "in 200 iterations" in out
+    assert np.asarray(Image.open(run / "videos" / "style.png")).shape == (22, 66, 3)  # 3 images + borders
+    assert np.asarray(Image.open(run / "videos" / "dream.png")).shape == (22, 88, 3)  # the 4 renders
     assert "needs input=" in one_line_error(capsys, ["play", f"run={run}", "show=saliency"])
-    assert "valid values are saliency" in one_line_error(capsys, ["play", f"run={run}", "show=dream"])
+    assert "layer=99 is invalid" in one_line_error(capsys, ["play", f"run={run}", "show=dream", "layer=99"])
+    assert "valid values are saliency" in one_line_error(capsys, ["play", f"run={run}", "show=sketch"])
     assert "valid classes are blue" in one_line_error(
         capsys, ["play", f"run={run}", "show=fooling", f"input={root / 'red'}", "target=pink"]
     )
