@@ -103,3 +103,21 @@ def test_style_transfer_runs_cs231ns_schedule() -> None:
     assert out.shape == content.shape and losses[-1] < losses[0] / 3  # lr 3.0 overshoots first, then falls
     feats = layer_features(net, net.preprocess(content[None]), [1, 3])
     assert sorted(feats) == [1, 3] and feats[3].shape[1] == 32
+
+
+def test_fast_transform_net_keeps_the_size_and_learns() -> None:
+    from rlkit.agents.fast_style import StyleLoss, TransformNet, train_transform_net
+
+    torch.set_num_threads(1)  # conftest restores the count
+    torch.manual_seed(0)
+    x = torch.rand(2, 3, 16, 20)
+    out = TransformNet(residual_blocks=1)(x).detach()
+    assert out.shape == x.shape and float(out.min()) >= 0 and float(out.max()) <= 1
+    net = TransformNet()
+    assert sum(isinstance(m, nn.ConvTranspose2d) for m in net.modules()) == 0  # upsample + conv instead
+    assert sum(isinstance(m, nn.InstanceNorm2d) for m in net.modules()) == 3 + 5 * 2 + 2 + 1
+    loss = StyleLoss(
+        build_backbone("small_cnn", 5), torch.rand(3, 16, 16), 3, (1, 3), style_weights=(1e3, 1e2)
+    )
+    _, history = train_transform_net(loss, torch.rand(8, 3, 16, 16), steps=4, batch_size=2)
+    assert history[-1] < history[0]
