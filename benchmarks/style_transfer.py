@@ -2,9 +2,9 @@
 book's chapter 7) style transfer on the same content/style pair: the loss each reaches and the time per image.
 
 Offline stand-ins: the loss network is rlkit's small_cnn pre-trained on digits 0-4 (the cached default
-backbone; with torchvision's vgg16 file: --weights PATH --backbone vgg16), the content images are crops of
-scikit-learn's bundled china.jpg (training crops from its left two thirds, the test image from the right third)
-and the style image is its flower.jpg. Both methods use the same losses (rlkit.agents.style_transfer) and
+backbone; with torchvision's vgg16 file: --weights PATH --backbone vgg16), the content images are crops
+of scikit-learn's bundled china.jpg (training crops from its left two thirds, the test image from its right
+third) and the style image is its flower.jpg. Both methods use the same losses (rlkit.agents.style_transfer) and
 layers; both run in this process, one torch thread. Writes benchmarks/figures/style_transfer.png
 (content, style, slow, fast).
 
@@ -90,7 +90,8 @@ def main() -> None:
     ]
     trained = f"trained {args.train_steps} steps (batch 4) in {train_time:.1f} s"
     print(
-        f"{args.backbone} loss network, {s}x{s} images; transform net {trained}, loss {history[0]:.1f} -> {history[-1]:.1f}"
+        f"{args.backbone} loss network, {s}x{s} images; transform net {trained}, "
+        f"loss {history[0]:.1f} -> {history[-1]:.1f}"
     )
     print("| method | style-transfer loss on the test image | time per image |\n|---|---:|---:|")
     print("\n".join(rows))
