@@ -4,7 +4,7 @@ book's chapter 7) style transfer on the same content/style pair: the loss each r
 Offline stand-ins: the loss network is rlkit's small_cnn pre-trained on digits 0-4 (the cached default
 backbone; with torchvision's vgg16 file: --weights PATH --backbone vgg16), the content images are crops
 of scikit-learn's bundled china.jpg (training crops from its left two thirds, the test image from its right
-third) and the style image is its flower.jpg. Both methods use the same losses (rlkit.agents.style_transfer) and
+third) and the style image is its flower.jpg. Both use the same losses (rlkit.agents.style_transfer) and
 layers; both run in this process, one torch thread. Writes benchmarks/figures/style_transfer.png
 (content, style, slow, fast).
 
