@@ -105,6 +105,7 @@ class FinetuneAgent(SupervisedAgent):
         with self.rng:
             self.model, self.source = self._build(obs_shape, out_shape[-1])
         self.model.to(self.device)
+        self._check_size(obs_shape, ctx.env_name)
         self.trainable = self._freeze()
         self.optimizer = self._optimizer([p for _, p in self.model.named_parameters() if p.requires_grad])
         self.updates = 0
@@ -134,6 +135,19 @@ class FinetuneAgent(SupervisedAgent):
                 source = f"rlkit's small_cnn pre-trained on digits 0-4 ({path})"
         load_weights(model.net, state, self.exclude_scopes(model), source)
         return model, source
+
+    def _check_size(self, obs_shape: tuple[int, ...], env_name: str) -> None:
+        """Raises IncompatibleError, in one line, when the backbone cannot take the env's image size."""
+        self.model.eval()
+        try:
+            with torch.inference_mode():
+                self.model(torch.zeros(1, *obs_shape, device=self.device))
+        except RuntimeError as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise IncompatibleError(
+                f"agent.backbone={self.model.name} cannot take env '{env_name}''s "
+                f"{obs_shape[1]}x{obs_shape[2]} images ({first}); use larger images (env.kwargs.image_size=) or agent.backbone=small_cnn"
+            ) from err
 
     def exclude_scopes(self, model: torch.nn.Module) -> list[str]:
         """The scopes kept freshly initialised: agent.exclude, or the backbone's head."""

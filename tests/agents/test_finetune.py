@@ -117,6 +117,8 @@ def test_bad_settings_are_one_line(tmp_path, capsys) -> None:
     torch.save({"features.0.weight": torch.zeros(1)}, bad)
     err = one_line_error(capsys, [*base, "agent.backbone=squeezenet1_1", f"agent.backbone_weights={bad}"])
     assert f"{bad}: 'features.0.weight' has shape (1,), the network (64, 3, 3, 3)" in err
+    small = one_line_error(capsys, [*base, "agent.backbone=squeezenet1_1", "agent.pretrained=false"])
+    assert "agent.backbone=squeezenet1_1 cannot take env 'digits''s 8x8 images" in small
     assert "distinct digits 0-9" in one_line_error(capsys, [*base, "env.kwargs.classes=[5,5]"])
     with pytest.raises(UserError, match="backbone_run=.*not an rlkit run directory"):
         built_agent(tmp_path / "x", "agent=finetune", f"agent.backbone_run={tmp_path}", *FAST, *DIGITS_5_9)
