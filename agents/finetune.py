@@ -146,7 +146,8 @@ class FinetuneAgent(SupervisedAgent):
             first = (str(err).strip().splitlines() or [type(err).__name__])[0]
             raise IncompatibleError(
                 f"agent.backbone={self.model.name} cannot take env '{env_name}''s "
-                f"{obs_shape[1]}x{obs_shape[2]} images ({first}); use larger images (env.kwargs.image_size=) or agent.backbone=small_cnn"
+                f"{obs_shape[1]}x{obs_shape[2]} images ({first}); use larger images "
+                "(env.kwargs.image_size=) or agent.backbone=small_cnn"
             ) from err
 
     def exclude_scopes(self, model: torch.nn.Module) -> list[str]:
