@@ -14,7 +14,7 @@ from rlkit.frontend.sample import SAMPLE_KEYS
 CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the envs, too heavy for --help)
     "input": "image tasks (image_folder runs): an image file, or a folder of them; prints the top classes",
     "top": "with input=: how many classes to print per image (default 5, the book's)",
-    "show": "image classifier runs: saliency,fooling,classes: what the network sees, to <run>/videos",
+    "show": "image classifier runs: saliency,fooling,classes,dream,style: pictures to <run>/videos",
     "style": "with show=style: the style image (input= is the content image)",
     "layer": "with show=dream: the index in the network's features of the layer dreamt on (default: middle)",
     "channel": "with show=dream: the channel of that layer (default 0)",
