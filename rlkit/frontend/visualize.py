@@ -52,9 +52,10 @@ def play_visualize(env: Any, opts: dict[str, str], agent: Any, run_dir: Path | N
             f"show={opts['show']} is invalid: valid values are {', '.join(SHOWS)} (comma-separated)"
         )
     model = getattr(agent, "model", None)
-    if run_dir is None or not callable(getattr(env, "read_images", None)) or not hasattr(model, "preprocess"):
+    reads = callable(getattr(env, "read_images", None))
+    if run_dir is None or not hasattr(model, "preprocess") or ("input" in opts and not reads):
         raise UserError(
-            "show= needs a trained image classifier run (agent=finetune env=image_folder or digits)"
+            "show= needs a trained image classifier run (agent=finetune; with input=: env=image_folder)"
         )
     if {"saliency", "fooling"} & set(shows) and "input" not in opts:
         raise UserError(f"show={opts['show']} needs input=<image or folder>: the images to look at")

@@ -92,6 +92,8 @@ def test_a_run_is_a_backbone(tmp_path) -> None:
     ft = load_checkpoint(ft_run / "checkpoints" / "latest.pt")["agent"]["model"]
     again = built_agent(tmp_path / "d", "agent=finetune", f"agent.backbone_run={ft_run}", *FAST, *DIGITS_5_9)
     assert torch.equal(again.model.net.features[2].weight, ft["net.features.2.weight"])
+    assert main(["play", f"run={ft_run}", "show=classes"]) == 0  # digits runs too (no input= needed)
+    assert (ft_run / "videos" / "classes.png").is_file()
 
 
 def test_ctrl_c_then_resume_ends_as_an_uninterrupted_run(tmp_path, monkeypatch) -> None:
