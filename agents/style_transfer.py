@@ -17,6 +17,14 @@ from collections.abc import Sequence
 import torch
 from torch import nn
 
+# backbone -> (content layer, style layers), indices into its `features`: CS231n's for SqueezeNet; the book's
+# chapter 7 layers for VGG-16 (content relu3_3; style relu1_2, relu2_2, relu3_3, relu4_3); small_cnn's ReLUs
+STYLE_LAYERS = {
+    "squeezenet1_1": (3, (1, 4, 6, 7)),
+    "vgg16": (15, (3, 8, 15, 22)),
+    "small_cnn": (3, (1, 3, 6, 8)),
+}
+
 
 def layer_features(backbone: nn.Module, x: torch.Tensor, layers: Sequence[int]) -> dict[int, torch.Tensor]:
     """The activations after the backbone's `features[i]` for each i in `layers`, of normalised input x."""

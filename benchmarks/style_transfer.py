@@ -25,11 +25,9 @@ import torch
 from rlkit.agents.backbone_sources import pretrained_small_cnn, read_weights_file
 from rlkit.agents.backbones import build_backbone, load_weights
 from rlkit.agents.fast_style import StyleLoss, train_transform_net
-from rlkit.agents.style_transfer import style_transfer
+from rlkit.agents.style_transfer import STYLE_LAYERS, style_transfer
 from rlkit.agents.visualize import strip
 from rlkit.envs.supervised import save_png
-
-LAYERS = {"small_cnn": (3, (1, 3, 6, 8)), "vgg16": (15, (3, 8, 15, 22)), "squeezenet1_1": (3, (1, 4, 6, 7))}
 
 
 def photo(name: str) -> torch.Tensor:
@@ -55,7 +53,7 @@ def main() -> None:
     net = build_backbone(args.backbone, 5 if args.backbone == "small_cnn" else 1000)
     state = read_weights_file(args.weights) if args.weights else pretrained_small_cnn()[0]
     load_weights(net.net, state, exclude=[net.head])
-    content_layer, style_layers = LAYERS[args.backbone]
+    content_layer, style_layers = STYLE_LAYERS[args.backbone]
     china, s = photo("china.jpg"), args.size
     china = torch.nn.functional.interpolate(china[None], scale_factor=4 * s / china.shape[1], mode="area")[0]
     split = china.shape[2] * 2 // 3

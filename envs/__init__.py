@@ -47,3 +47,8 @@ for _id, (_entry, _kwargs) in GAN.items():
 IMAGE_FOLDER_ID = "rlkit/ImageFolder-v0"
 if IMAGE_FOLDER_ID not in gym.registry:
     gym.register(id=IMAGE_FOLDER_ID, entry_point="rlkit.envs.image_folder:ImageFolderEnv")
+
+# Fast style transfer's task (envs/style_photos.py, chapter 7): photos in, stylised photos out.
+STYLE_PHOTOS_ID = "rlkit/StylePhotos-v0"
+if STYLE_PHOTOS_ID not in gym.registry:
+    gym.register(id=STYLE_PHOTOS_ID, entry_point="rlkit.envs.style_photos:StylePhotosEnv")

@@ -12,8 +12,10 @@ from typing import Any
 
 import numpy as np
 
+from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.envs.image_folder import EXTENSIONS, image_files
+from rlkit.envs.supervised import save_png
 
 
 def input_paths(given: str) -> list[Path]:
@@ -35,13 +37,23 @@ def top_classes(scores: np.ndarray, names: list[str], top: int) -> list[tuple[st
     return [(names[k], float(scores[k])) for k in order]
 
 
-def play_classify(env: Any, opts: dict[str, str], agent: Any, random_policy: bool, env_name: str) -> bool:
-    """Prints the top classes of the `input=` images when it is given; True when it did."""
+def play_classify(
+    env: Any,
+    opts: dict[str, str],
+    agent: Any,
+    random_policy: bool,
+    env_name: str,
+    out_dir: Path | None = None,
+) -> bool:
+    """Prints the top classes of the `input=` images when it is given (or, for a style run, writes them
+    stylised to `out_dir`); True when it did."""
     if "input" not in opts:
         if "top" in opts:
             raise UserError("top= goes with input=<image>: rlkit play run=<run> input=<image> top=5")
         return False
     env = getattr(env, "unwrapped", env)
+    if not random_policy and callable(getattr(agent, "stylise", None)) and out_dir is not None:
+        return stylise_files(env, agent, input_paths(opts["input"]), out_dir)
     if (
         random_policy
         or not callable(getattr(env, "read_images", None))
@@ -64,4 +76,16 @@ def play_classify(env: Any, opts: dict[str, str], agent: Any, random_policy: boo
             print(f"{path}:")
         for name, score in top_classes(row, env.class_names, top):
             print(f"{name} (score = {score:.5f})", flush=True)
+    return True
+
+
+def stylise_files(env: Any, agent: Any, paths: list[Path], out_dir: Path) -> bool:
+    """Writes each image beside its stylised version as <out_dir>/stylised_<name>.png."""
+    images = env.read_images(paths)
+    for path, img, out in zip(paths, images, agent.stylise(images)):
+        styled = (out.transpose(1, 2, 0) * 255).round().astype(np.uint8)
+        target = out_dir / f"stylised_{path.stem}.png"
+        with writing(target):
+            save_png(np.concatenate([img.transpose(1, 2, 0), styled], axis=1), target)
+        print(f"Wrote {target}", flush=True)
     return True

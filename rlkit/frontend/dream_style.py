@@ -16,14 +16,6 @@ from typing import Any
 from rlkit.core.errors import UserError
 from rlkit.envs.image_folder import load_image
 
-# backbone -> (content layer, style layers) as indices into `features` (CS231n's for SqueezeNet; the
-# book's chapter 7 layers for VGG-16: content relu3_3, style relu1_2, relu2_2, relu3_3, relu4_3)
-STYLE_LAYERS = {
-    "squeezenet1_1": (3, (1, 4, 6, 7)),
-    "vgg16": (15, (3, 8, 15, 22)),
-    "small_cnn": (3, (1, 3, 6, 8)),
-}
-
 
 def _int(opts: dict[str, str], key: str, default: int) -> int:
     try:
@@ -41,7 +33,7 @@ def dream_and_style(model: Any, shows: list[str], opts: dict[str, str], paths: l
     import torch  # heavy: only when pictures are made
 
     from rlkit.agents import deepdream as dd  # torch: only when pictures are made
-    from rlkit.agents.style_transfer import style_transfer  # torch, as above
+    from rlkit.agents.style_transfer import STYLE_LAYERS, style_transfer  # torch, as above
     from rlkit.agents.visualize import strip  # torch, as above
 
     size = _int(opts, "size", 128)

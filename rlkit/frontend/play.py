@@ -99,7 +99,8 @@ def play_command(args: list[str]) -> int:
         run_dir = None if prefix == "random" else Path(opts["run"])
         out = Path(opts["out"]) if "out" in opts else default_out
         sampled = play_visualize(probe, opts, agent, run_dir, out)
-    sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name)  # input=<image>
+    classify_out = Path(opts["out"]) if "out" in opts else default_out
+    sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, classify_out)
     probe.close()
     if sampled:
         return 0
