@@ -18,6 +18,7 @@ import torch
 from torch import nn
 
 from rlkit.agents.style_transfer import content_loss, gram_matrix, layer_features, style_loss, tv_loss
+from rlkit.core.seeding import seeded
 
 
 def conv(cin: int, cout: int, kernel: int, stride: int = 1, relu: bool = True) -> nn.Sequential:
@@ -112,8 +113,8 @@ def train_transform_net(
 ) -> tuple[TransformNet, list[float]]:
     """(trained network, loss per step): Adam on random minibatches of `crops` (N, 3, H, W) in [0, 1]."""
     gen = torch.Generator().manual_seed(seed)
-    torch.manual_seed(seed)
-    net = TransformNet()
+    with seeded(seed):  # the initialisation draws from a private stream, not torch's global one
+        net = TransformNet()
     opt = torch.optim.Adam(net.parameters(), lr=lr)
     history = []
     for _ in range(steps):

@@ -124,3 +124,16 @@ def test_bad_settings_are_one_line(tmp_path, capsys) -> None:
     assert "distinct digits 0-9" in one_line_error(capsys, [*base, "env.kwargs.classes=[5,5]"])
     with pytest.raises(UserError, match="backbone_run=.*not an rlkit run directory"):
         built_agent(tmp_path / "x", "agent=finetune", f"agent.backbone_run={tmp_path}", *FAST, *DIGITS_5_9)
+
+
+@pytest.mark.parametrize("agent", ["finetune", "fast_style"])
+def test_building_leaves_the_global_random_state_alone(tmp_path, agent) -> None:
+    import random
+
+    import numpy as np
+
+    env = DIGITS_5_9 if agent == "finetune" else ("env=style_photos", "env.kwargs.image_size=16")
+    state = (torch.get_rng_state(), np.random.get_state()[1].copy(), random.getstate())
+    built_agent(tmp_path / "a", *FAST, f"agent={agent}", *env)  # builds the small_cnn cache on first use too
+    assert torch.equal(state[0], torch.get_rng_state())
+    assert np.array_equal(state[1], np.random.get_state()[1]) and state[2] == random.getstate()
