@@ -44,3 +44,13 @@ GAN = {
 for _id, (_entry, _kwargs) in GAN.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)
+
+# Your own images, one sub-folder per class (envs/image_folder.py, chapter 3's fine-tuning data).
+IMAGE_FOLDER_ID = "rlkit/ImageFolder-v0"
+if IMAGE_FOLDER_ID not in gym.registry:
+    gym.register(id=IMAGE_FOLDER_ID, entry_point="rlkit.envs.image_folder:ImageFolderEnv")
+
+# Fast style transfer's task (envs/style_photos.py, chapter 7): photos in, stylised photos out.
+STYLE_PHOTOS_ID = "rlkit/StylePhotos-v0"
+if STYLE_PHOTOS_ID not in gym.registry:
+    gym.register(id=STYLE_PHOTOS_ID, entry_point="rlkit.envs.style_photos:StylePhotosEnv")

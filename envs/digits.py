@@ -58,6 +58,7 @@ class DigitsEnv(ClassificationEnv):
         limit: int | None = None,
         test_fraction: float = 0.2,
         split_seed: int = 0,
+        classes: list[int] | None = None,
         render_mode: str | None = None,
     ):
         check_choice("dataset", dataset, DATASETS)
@@ -70,13 +71,14 @@ class DigitsEnv(ClassificationEnv):
             images, labels = load_mnist(data_dir, split, download)
         else:
             images, labels = load_sklearn_digits(split, test_fraction, split_seed)
+        names = [str(d) for d in range(10)]
+        if classes is not None:
+            images, labels, names = select_classes(images, labels, classes)
         images, labels = images[:limit], labels[:limit]
         self.dataset = dataset
         obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
         shuffle = split == "train" if shuffle is None else shuffle
-        super().__init__(
-            images, labels, [str(d) for d in range(10)], batch_size, shuffle, obs_space, render_mode
-        )
+        super().__init__(images, labels, names, batch_size, shuffle, obs_space, render_mode)
 
     def draw(
         self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray
@@ -88,7 +90,20 @@ class DigitsEnv(ClassificationEnv):
         for i in rows:
             gray = np.kron(obs[i, 0], np.ones((zoom, zoom), dtype=np.uint8))
             tiles.append(np.repeat(255 - gray[..., None], 3, axis=2))  # dark ink on white, as on paper
-            p = None if pred is None else int(pred[i])
-            captions.append(f"{target[i]}:{'?' if p is None else p}")
+            p = None if pred is None else self.class_names[int(pred[i])]
+            captions.append(f"{self.class_names[int(target[i])]}:{'?' if p is None else p}")
             colors.append(caption_color(target[i], p))
         return tile_grid(tiles, captions, colors, slots=min(32, len(mask)))
+
+
+def select_classes(
+    images: np.ndarray, labels: np.ndarray, classes: list[int]
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """The examples of the digits `classes`, relabelled 0..k-1 in the order given, and their names."""
+    classes = [int(c) for c in classes]
+    if not classes or len(set(classes)) != len(classes) or not all(0 <= c <= 9 for c in classes):
+        raise UserError(f"env.kwargs.classes={classes} is invalid: it must list distinct digits 0-9")
+    keep = np.isin(labels, classes)
+    relabel = np.full(10, -1, dtype=np.int64)
+    relabel[classes] = np.arange(len(classes))
+    return images[keep], relabel[labels[keep]], [str(c) for c in classes]

@@ -11,6 +11,17 @@ from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS
 from rlkit.frontend.sample import SAMPLE_KEYS
 
+CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the envs, too heavy for --help)
+    "input": "image tasks (image_folder runs): an image file, or a folder of them; prints the top classes",
+    "top": "with input=: how many classes to print per image (default 5, the book's)",
+    "show": "image classifier runs: saliency,fooling,classes,dream,style: pictures to <run>/videos",
+    "style": "with show=style: the style image (input= is the content image)",
+    "layer": "with show=dream: the index in the network's features of the layer dreamt on (default: middle)",
+    "channel": "with show=dream: the channel of that layer (default 0)",
+    "size": "with show=dream|style: the image side in pixels (default 128)",
+    "target": "with show=fooling: the class fooling images aim at (default: the one after the prediction)",
+}
+
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
 PLAY_KEYS = {
     "run": "a run directory (runs/<date>/<time>_<agent>_<env>); its greedy policy plays",
@@ -26,6 +37,7 @@ PLAY_KEYS = {
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
     "max_steps": f"step cap per episode, for envs without one (default {DEFAULT_MAX_EPISODE_STEPS})",
     **SAMPLE_KEYS,
+    **CLASSIFY_KEYS,
 }
 EVAL_KEYS = {
     "run": "a run directory (required)",

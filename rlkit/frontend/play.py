@@ -19,12 +19,14 @@ from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, play_episode
 from rlkit.envs.factory import make_env
+from rlkit.frontend.classify import play_classify
 from rlkit.frontend.compose import compose_config
 from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
 from rlkit.frontend.terminal import MODES, TerminalAnimation, status_line
 from rlkit.frontend.video import has_display, headless_pixels, record_episode, render_modes
+from rlkit.frontend.visualize import play_visualize
 
 
 class RandomAgent:
@@ -93,6 +95,12 @@ def play_command(args: list[str]) -> int:
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
+    if not sampled and "show" in opts:  # show=saliency,fooling,classes: pictures of what the network sees
+        run_dir = None if prefix == "random" else Path(opts["run"])
+        out = Path(opts["out"]) if "out" in opts else default_out
+        sampled = play_visualize(probe, opts, agent, run_dir, out)
+    classify_out = Path(opts["out"]) if "out" in opts else default_out
+    sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, classify_out)
     probe.close()
     if sampled:
         return 0
