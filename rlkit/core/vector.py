@@ -71,8 +71,10 @@ class SerialVectorEnv:
 
     def step(self, actions: np.ndarray) -> VecStep:
         """Steps each env, keeps episode returns and lengths, resets the envs whose episode ended."""
-        if self.num_envs == 1:
-            return self._step_one(actions)
+        return self._step_one(actions) if self.num_envs == 1 else self._step_many(actions)
+
+    def _step_many(self, actions: np.ndarray) -> VecStep:
+        """step() for any number of envs, one after another."""
         obs, next_obs, rewards, terms, truncs, infos, finished = [], [], [], [], [], [], []
         returns, lengths, played = self._returns, self._lengths, self._actions
         for i, (env, action) in enumerate(zip(self.envs, per_env_actions(actions))):
