@@ -96,29 +96,26 @@ class Runner:
         inf = float("inf")  # the budgets, read once (they do not change while training)
         max_steps = inf if s.total_steps is None else s.total_steps
         max_episodes = inf if s.total_episodes is None else s.total_episodes
-        agent, envs, track = self.agent, self.envs, self._track_metric
+        agent, envs, track, clock = self.agent, self.envs, self._track_metric, time.perf_counter
         self.ui.start(self.title)
         restore_sigint = catch_sigint(self._on_ctrl_c)
         try:
             while c.step < max_steps and c.episodes < max_episodes and not self.stopped_early:
                 action = agent.act(obs)
-                out = envs.step(action)
-                agent.observe(
-                    Transition(obs, action, out.reward, out.next_obs, out.terminated, out.truncated, out.info)
-                )
+                new_obs, next_obs, reward, terminated, truncated, info, finished = envs.step(action)
+                agent.observe(Transition(obs, action, reward, next_obs, terminated, truncated, info))
                 metrics = agent.update()
                 if metrics:
                     self._last_metrics = metrics
                 c.step += n
                 if track:
-                    self._recent_metric.add(out.info)
-                if out.finished:
-                    for _, ep_return, ep_length in out.finished:
-                        self._end_episode(ep_return, ep_length)
-                obs = out.obs
+                    self._recent_metric.add(info)
+                for _, ep_return, ep_length in finished:
+                    self._end_episode(ep_return, ep_length)
+                obs = new_obs
                 if c.step >= due.first:
                     self._periodic(due)
-                now = time.perf_counter()
+                now = clock()
                 if now >= next_ui:
                     self.ui.update(self.snapshot())
                     next_ui = now + UI_PERIOD_S

@@ -109,7 +109,7 @@ class SerialVectorEnv:
     def _step_one(self, actions: np.ndarray) -> VecStep:
         """step() for one env: the same values, without the per-env lists (a few microseconds a step)."""
         env = self.envs[0]
-        action = per_env_actions(actions)[0]
+        action = actions.tolist()[0] if actions.ndim == 1 else per_env_actions(actions)[0]
         o, r, term, trunc, info = env.step(action)
         self._returns[0] += r
         self._lengths[0] += 1
