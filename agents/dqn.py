@@ -92,6 +92,7 @@ class DQNAgent:
     """Epsilon-greedy DQN over num_envs envs; learns from its own replay buffer."""
 
     Config = DQNConfig  # the schema of the agent YAMLs whose _target_ is this class
+    batched_greedy = True  # greedy act() is per row and draws nothing: evaluation batches episodes
 
     def __init__(self, cfg: DQNConfig, ctx: AgentContext):
         cfg.validate()

@@ -108,6 +108,7 @@ class ReinforceAgent:
     """A stochastic policy learned from batches of whole episodes, with an optional learned baseline."""
 
     Config = ReinforceConfig  # the schema of the agent YAMLs whose _target_ is this class
+    batched_greedy = True  # greedy act() is per row and draws nothing: evaluation batches episodes
 
     def __init__(self, cfg: ReinforceConfig, ctx: AgentContext):
         cfg.validate()

@@ -225,7 +225,8 @@ class SupervisedAgent(ModelCheckpointMixin):
         """Predictions for each env's minibatch: (num_envs, batch, ...)."""
         n, b = obs.shape[:2]
         if explore:
-            self.model.train()
+            if not self.model.training:  # train() walks every module: 10 us a step for nothing
+                self.model.train()
             out = self._output(obs)
             self._forward = (obs, out)
             pred = self._predict(out.detach())

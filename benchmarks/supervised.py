@@ -60,11 +60,17 @@ def run_rlkit(overrides: list[str], run_dir: Path, metric: str = "accuracy") -> 
     """The CLI's run in-process; times runner.train() (the final evaluation included)."""
     cfg = compose_config(["ui=none", "num_threads=1", *overrides])
     runner = build_runner(cfg, run_dir)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     counters = runner.train()
     wall = time.perf_counter() - t0
     runner.close()
-    return {"steps": counters.step, "wall_s": wall, "accuracy": runner.final_eval.metrics[metric]}
+    cpu = time.process_time() - c0
+    return {
+        "steps": counters.step,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "accuracy": runner.final_eval.metrics[metric],
+    }
 
 
 def run_bare(overrides: list[str], steps: int) -> dict:
@@ -83,7 +89,7 @@ def run_bare(overrides: list[str], steps: int) -> dict:
     opt_cls = torch.optim.Adam if agent_cfg.optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=agent_cfg.lr)
     rng = np.random.default_rng(cfg.seed)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     order, pos = rng.permutation(len(x_all)), 0
     model.train()
     for _ in range(steps):
@@ -102,8 +108,13 @@ def run_bare(overrides: list[str], steps: int) -> dict:
         pred = torch.cat(
             [model(torch.from_numpy(x_test[i : i + b])).argmax(-1) for i in range(0, len(x_test), b)]
         )
-    wall = time.perf_counter() - t0
-    return {"steps": steps, "wall_s": wall, "accuracy": float((pred.numpy() == test_env.targets).mean())}
+    wall, cpu = time.perf_counter() - t0, time.process_time() - c0
+    return {
+        "steps": steps,
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "accuracy": float((pred.numpy() == test_env.targets).mean()),
+    }
 
 
 def _minibatches(x_all: np.ndarray, b: int, steps: int, seed: int):
@@ -125,7 +136,7 @@ def run_bare_char(cfg, steps: int) -> dict:
     model = CharRNN(len(train_env.vocab), a.hidden, a.num_layers, a.dropout)
     opt = torch.optim.Adam(model.parameters(), lr=a.lr)
     x_all, y_all, b = train_env.inputs, train_env.targets, train_env.batch_size
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model.train()
     for rows in _minibatches(x_all, b, steps, cfg.seed):
         loss = masked_nll(
@@ -139,7 +150,12 @@ def run_bare_char(cfg, steps: int) -> dict:
     x_t, y_t = torch.from_numpy(test_env.inputs), torch.from_numpy(test_env.targets)
     with torch.inference_mode():
         nll = float(masked_nll(model(x_t), y_t, torch.ones(len(x_t))))
-    return {"steps": steps, "wall_s": time.perf_counter() - t0, "accuracy": nll / math.log(2)}
+    return {
+        "steps": steps,
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
+        "accuracy": nll / math.log(2),
+    }
 
 
 def run_bare_forecast(cfg, steps: int) -> dict:
@@ -150,7 +166,7 @@ def run_bare_forecast(cfg, steps: int) -> dict:
     torch.manual_seed(cfg.seed)
     model = MODELS[agent_cfg.model](x_all.shape[1:], y_all.shape[1:], agent_cfg, False)
     opt = torch.optim.Adam(model.parameters(), lr=agent_cfg.lr)
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     model.train()
     for rows in _minibatches(x_all, b, steps, cfg.seed):
         loss = masked_mse(
@@ -163,7 +179,12 @@ def run_bare_forecast(cfg, steps: int) -> dict:
     with torch.inference_mode():
         pred = model(torch.from_numpy(test_env.inputs)).numpy()
     mse = float(((pred - test_env.targets) ** 2).mean())
-    return {"steps": steps, "wall_s": time.perf_counter() - t0, "accuracy": mse}
+    return {
+        "steps": steps,
+        "wall_s": time.perf_counter() - t0,
+        "cpu_s": time.process_time() - c0,
+        "accuracy": mse,
+    }
 
 
 def main() -> None:
@@ -195,6 +216,7 @@ def main() -> None:
                     rows[who].append(out)
                     print(f"{name} round {r} {who}: {out}", flush=True)
             med = {w: statistics.median(o["steps"] / o["wall_s"] for o in rows[w]) for w in rows}
+            cpu = {w: statistics.median(o["steps"] / o["cpu_s"] for o in rows[w]) for w in rows}
             results[name] = {
                 "overrides": overrides,
                 "budget": steps,
@@ -206,6 +228,11 @@ def main() -> None:
                 "bare_wall_s": [round(o["wall_s"], 1) for o in rows["bare"]],
                 "median_sps": {w: round(v, 1) for w, v in med.items()},
                 "ratio_rlkit_over_bare": round(med["rlkit"] / med["bare"], 3),
+                "per_round_ratios": [
+                    round(b["wall_s"] / a["wall_s"], 3) for a, b in zip(rows["rlkit"], rows["bare"])
+                ],
+                "cpu_s": {w: [round(o["cpu_s"], 2) for o in rows[w]] for w in rows},
+                "ratio_of_cpu_medians": round(cpu["rlkit"] / cpu["bare"], 3),
             }
             print(json.dumps(results[name], indent=1), flush=True)
     if args.out:

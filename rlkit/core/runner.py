@@ -18,15 +18,17 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlkit.core.batch_eval import EvalEnvs
 from rlkit.core.checkpoint import Checkpointer
 from rlkit.core.commands import command
 from rlkit.core.config import RunConfig
 from rlkit.core.divergence import check_finite
-from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, evaluate, warn_all_truncated
+from rlkit.core.evaluation import EVAL_SEED_OFFSET, EvalResult, warn_all_truncated
 from rlkit.core.headline import RETURN, Headline, RecentMetric
 from rlkit.core.interrupts import catch_sigint
 from rlkit.core.loggers import MultiLogger
 from rlkit.core.progress import NullUI, Snapshot
+from rlkit.core.timeline import Timeline, next_multiple
 from rlkit.core.types import Agent, Transition
 from rlkit.core.vector import SerialVectorEnv
 
@@ -64,9 +66,8 @@ class Runner:
         self.ui = ui or NullUI()
         self.counters = Counters()
         self.recent_returns: deque[float] = deque(maxlen=max(config.stop.window, 100))
-        self._make_eval_env = make_eval_env
+        self._eval_envs = EvalEnvs(make_eval_env)  # made at the first evaluation
         self._record_video = record_video
-        self._eval_env: gym.Env | None = None
         self._last_metrics: dict[str, float] = {}
         self.stopped_early = False
         self.checkpointer = Checkpointer(self.run_dir / "checkpoints", keep=config.checkpoint.keep)
@@ -89,41 +90,32 @@ class Runner:
         obs = self._resume_obs if self._resume_obs is not None else self.envs.reset(seed=self.seed)
         self._t0 = self._t_log = time.perf_counter()
         self._step_log = self._step0 = c.step
-        next_log, next_eval = self._next(c.step, s.log_every), self._next(c.step, s.eval.every)
-        next_ckpt = self._next(c.step, s.checkpoint.every)
-        next_video = self._next(c.step, s.video.every if self._record_video else 0)
+        every = s.video.every if self._record_video else 0
+        due = Timeline.starting_at(c.step, s.log_every, s.eval.every, every, s.checkpoint.every)
         next_ui = 0.0
+        inf = float("inf")  # the budgets, read once (they do not change while training)
+        max_steps = inf if s.total_steps is None else s.total_steps
+        max_episodes = inf if s.total_episodes is None else s.total_episodes
+        agent, envs, track, clock = self.agent, self.envs, self._track_metric, time.perf_counter
         self.ui.start(self.title)
         restore_sigint = catch_sigint(self._on_ctrl_c)
         try:
-            while not self._finished():
-                action = self.agent.act(obs)
-                out = self.envs.step(action)
-                self.agent.observe(
-                    Transition(obs, action, out.reward, out.next_obs, out.terminated, out.truncated, out.info)
-                )
-                metrics = self.agent.update()
+            while c.step < max_steps and c.episodes < max_episodes and not self.stopped_early:
+                action = agent.act(obs)
+                new_obs, next_obs, reward, terminated, truncated, info, finished = envs.step(action)
+                agent.observe(Transition(obs, action, reward, next_obs, terminated, truncated, info))
+                metrics = agent.update()
                 if metrics:
                     self._last_metrics = metrics
                 c.step += n
-                if self._track_metric:
-                    self._recent_metric.add(out.info)
-                for _, ep_return, ep_length in out.finished:
+                if track:
+                    self._recent_metric.add(info)
+                for _, ep_return, ep_length in finished:
                     self._end_episode(ep_return, ep_length)
-                obs = out.obs
-                if c.step >= next_log:
-                    self._log_periodic()
-                    next_log = self._next(c.step, s.log_every)
-                if c.step >= next_eval:
-                    self._evaluate()
-                    next_eval = self._next(c.step, s.eval.every)
-                if c.step >= next_video:
-                    self._record_video(self.agent, c.step)
-                    next_video = self._next(c.step, s.video.every)
-                if c.step >= next_ckpt:
-                    self.save()
-                    next_ckpt = self._next(c.step, s.checkpoint.every)
-                now = time.perf_counter()
+                obs = new_obs
+                if c.step >= due.first:
+                    self._periodic(due)
+                now = clock()
                 if now >= next_ui:
                     self.ui.update(self.snapshot())
                     next_ui = now + UI_PERIOD_S
@@ -168,18 +160,22 @@ class Runner:
         """Stops training on a NaN/inf loss or, given a state, parameter (rlkit.core.divergence)."""
         check_finite(metrics, step, self.checkpointer.dir, state)
 
-    def _finished(self) -> bool:
-        s, c = self.config, self.counters
-        if s.total_steps is not None and c.step >= s.total_steps:
-            return True
-        if s.total_episodes is not None and c.episodes >= s.total_episodes:
-            return True
-        return self.stopped_early
-
-    @staticmethod
-    def _next(step: int, every: int) -> float:
-        """The next multiple of `every` after `step` (never, when every is 0)."""
-        return (step // every + 1) * every if every > 0 else float("inf")
+    def _periodic(self, due: Timeline) -> None:
+        """The events due at this step, in this order: periodic log, evaluation, video, checkpoint."""
+        s, step = self.config, self.counters.step
+        if step >= due.log:
+            self._log_periodic()
+            due.log = next_multiple(step, s.log_every)
+        if step >= due.eval:
+            self._evaluate()
+            due.eval = next_multiple(step, s.eval.every)
+        if step >= due.video:
+            self._record_video(self.agent, step)
+            due.video = next_multiple(step, s.video.every)
+        if step >= due.ckpt:
+            self.save()
+            due.ckpt = next_multiple(step, s.checkpoint.every)
+        due.refresh()
 
     # ----- events -------------------------------------------------------------------------------------------
     def _end_episode(self, ret: float, length: int) -> None:
@@ -210,14 +206,10 @@ class Runner:
         self.logger.flush()
 
     def _evaluate(self) -> EvalResult:
-        if self._eval_env is None:
-            self._eval_env = self._make_eval_env()
-        c = self.counters
+        c, s = self.counters, self.config.eval
         seed = self.seed + EVAL_SEED_OFFSET
-        s = self.config.eval
-        result = evaluate(
-            self.agent, self._eval_env, s.episodes, seed, s.max_episode_steps, self._show_eval_progress
-        )
+        progress = self._show_eval_progress
+        result = self._eval_envs.evaluate(self.agent, s.episodes, seed, s.max_episode_steps, progress)
         self._last_result = (c.step, result)
         c.last_eval = result.summary()
         self.logger.log(result.scalars(), c.step)
@@ -301,6 +293,5 @@ class Runner:
     def close(self) -> None:
         """Closes envs and loggers."""
         self.envs.close()
-        if self._eval_env is not None:
-            self._eval_env.close()
+        self._eval_envs.close()
         self.logger.close()
