@@ -42,3 +42,15 @@ GAN = {
 for _id, (_entry, _kwargs) in GAN.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)
+
+# Image-to-image translation (envs/image2image.py): obs = input crops, action = translations; episode = epoch.
+IMAGE2IMAGE = {
+    "rlkit/Colorize-v0": {"task": "colorize"},
+    "rlkit/Inpaint-v0": {"task": "inpaint"},
+    "rlkit/Edges2Photo-v0": {"task": "edges"},
+    "rlkit/SuperResolution-v0": {"task": "super_resolution"},
+    "rlkit/Pix2PixFolder-v0": {"task": "folder"},
+}
+for _id, _kwargs in IMAGE2IMAGE.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point="rlkit.envs.image2image:Image2ImageEnv", kwargs=_kwargs)
