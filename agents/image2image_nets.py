@@ -44,7 +44,9 @@ def unet_channels(ngf: int, depth: int) -> list[int]:
 class UNet(nn.Module):
     """pix2pix's U-Net generator (see the module docstring); H and W divisible by 2**depth."""
 
-    def __init__(self, in_channels: int, out_channels: int, ngf: int = 64, depth: int = 8, dropout: float = 0.5):
+    def __init__(
+        self, in_channels: int, out_channels: int, ngf: int = 64, depth: int = 8, dropout: float = 0.5
+    ):
         super().__init__()
         ch = unet_channels(ngf, depth)
         self.depth = depth
@@ -79,7 +81,7 @@ class UNet(nn.Module):
 
 
 class PatchGAN(nn.Module):
-    """pix2pix's PatchGAN: a (N, 1, h, w) map of logits (scores for LSGAN), one per 70x70 patch at n_layers 3."""
+    """pix2pix's PatchGAN: a (N, 1, h, w) map of logits (LSGAN: scores), one per 70x70 patch at n_layers 3."""
 
     def __init__(self, in_channels: int, ndf: int = 64, n_layers: int = 3):
         super().__init__()
@@ -143,7 +145,7 @@ class ResidualBlock(nn.Module):
 
 
 class ResNetGenerator(nn.Module):
-    """The CycleGAN seed's GeneratorResNet (9 blocks at 256 px; fewer for small images); H, W divisible by 4."""
+    """The CycleGAN seed's GeneratorResNet (9 blocks at 256 px, fewer for small ones); H, W divisible by 4."""
 
     def __init__(self, channels: int = 3, ngf: int = 64, blocks: int = 9):
         super().__init__()

@@ -1,4 +1,4 @@
-"""pix2pix (Isola et al. 2017; book chapters 9-10) as an rlkit agent, and the L1-only nets it is compared with.
+"""pix2pix (Isola et al. 2017, book chapters 9-10) as an rlkit agent, and the L1-only nets it is set against.
 
 The env (rlkit.envs.image2image) shows a minibatch of input images (uint8 (batch, 3, H, W)); the action is the
 generator's translation (float32 in [-1, 1]); the targets come back in ``info["targets"]``. Each env step is
@@ -98,7 +98,8 @@ def image_shape(ctx: AgentContext) -> tuple[int, int, int]:
             f"agent '{ctx.agent_name}' translates images and needs an image translation env (observation: a "
             f"uint8 minibatch (batch, 3, H, W); action: float images of the same shape), but env "
             f"'{ctx.env_name}' has observation space {describe_space(obs)} and action space "
-            f"{describe_space(act)}. Use env=colorize, inpaint, edges2photo, super_resolution or pix2pix_folder."
+            f"{describe_space(act)}. Use env=colorize, inpaint, edges2photo, super_resolution or "
+            "pix2pix_folder."
         )
     return tuple(obs.shape[1:])
 
@@ -138,7 +139,9 @@ class Pix2PixAgent:
             else:
                 self.generator = SRCNN(3)
             init_weights(self.generator)
-            self.discriminator = PatchGAN(3 if cfg.lab else 6, cfg.ndf, cfg.d_layers) if cfg.gan_weight else None
+            self.discriminator = (
+                PatchGAN(3 if cfg.lab else 6, cfg.ndf, cfg.d_layers) if cfg.gan_weight else None
+            )
             if self.discriminator is not None:
                 init_weights(self.discriminator)
         self.generator.to(self.device)
@@ -152,7 +155,7 @@ class Pix2PixAgent:
         self._pending: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None  # (x, lightness, G(x))
         self._batch: Transition | None = None
 
-    # ----- images to and from the networks -------------------------------------------------------------------
+    # ----- images to and from the networks ------------------------------------------------------------------
     def _inputs(self, images: np.ndarray) -> tuple[torch.Tensor, torch.Tensor]:
         """uint8 (N, 3, H, W) to (the generator's input, the L channel in lab mode else the input)."""
         if self.cfg.lab:
@@ -174,7 +177,7 @@ class Pix2PixAgent:
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Translations of (num_envs, batch, 3, H, W) inputs. While training (explore), the generator runs in
-        training mode with its graph kept for the next update (the step's G(x)); greedy: eval mode, no graph."""
+        training mode, its graph kept for the next update (the step's G(x)); greedy: eval mode, no graph."""
         flat = np.asarray(obs).reshape(-1, *obs.shape[2:])
         x, lightness = self._inputs(flat)
         if explore:
@@ -188,7 +191,7 @@ class Pix2PixAgent:
             self.generator.train()
         return self._answer(lightness, out).reshape(*obs.shape[:2], *obs.shape[2:]).astype(np.float32)
 
-    # ----- learning --------------------------------------------------------------------------------------------
+    # ----- learning -----------------------------------------------------------------------------------------
     def observe(self, transition: Transition) -> None:
         """Keeps the step's transition (its info holds the targets and the mask of real rows)."""
         self._batch = transition

@@ -8,9 +8,9 @@ evaluation (split "test"), fixed crops of the held-out images, the same every ti
 
 Metrics (``info["metrics"]``, eval/<key>; scikit-image's `peak_signal_noise_ratio` (data range 255) and
 `structural_similarity` (RGB, 7x7 window), averaged over crops): ``psnr`` (the headline), ``ssim``, and
-``baseline_psnr``/``baseline_ssim`` of the trivial answer: the grey image replicated (colorize), the hole filled
-with the mean of the visible pixels (inpaint), bicubic upscaling (super_resolution), the input itself (edges,
-folder).
+``baseline_psnr``/``baseline_ssim`` of the trivial answer: the grey image replicated (colorize), the hole
+filled with the mean of the visible pixels (inpaint), bicubic upscaling (super_resolution), the input itself
+(edges, folder).
 
 Tasks (``task``): colorize (input: grayscale), inpaint (input: the book's blank, a white centre hole), edges
 (input: Canny edges; env=edges2photo), super_resolution (input: the book's blur, x4 down then bicubic up),
@@ -84,15 +84,28 @@ def task_data(task: str, split: str, root: str | None, direction: str) -> tuple[
     """(whole-image (input, target) pairs, an operation applied to each input crop or None)."""
     if task == "folder":
         if not root:
-            raise UserError("env=pix2pix_folder needs env.kwargs.root=<folder with train/ and val/ of A|B images>")
+            raise UserError(
+                "env=pix2pix_folder needs env.kwargs.root=<folder with train/ and val/ of A|B images>"
+            )
         name = "train" if split == "train" else ("val" if (Path(root) / "val").is_dir() else "test")
         pairs = data.load_ab_folder(root, name)
         return ([(b, a) for a, b in pairs] if direction == "BtoA" else pairs), None
     photos = data.bundled_images(split)
     if task == "inpaint":
         return [(p, p) for p in photos], data.blank
-    op = {"colorize": data.grayscale, "edges": data.edges, "super_resolution": data.blur}[task]
+    op = task_op(task)
     return [(op(p), p) for p in photos], None
+
+
+def task_op(task: str) -> Callable | None:
+    """The operation that makes a bundled-photo task's input from a photograph (None for folder tasks)."""
+    ops = {
+        "colorize": data.grayscale,
+        "edges": data.edges,
+        "super_resolution": data.blur,
+        "inpaint": data.blank,
+    }
+    return ops.get(task)
 
 
 class Image2ImageEnv(SupervisedEnv):
@@ -154,7 +167,7 @@ class Image2ImageEnv(SupervisedEnv):
             self._current = obs = self._obs()
         return obs, info
 
-    # ----- scores --------------------------------------------------------------------------------------------
+    # ----- scores -------------------------------------------------------------------------------------------
     def baseline(self, inputs: np.ndarray) -> np.ndarray:
         """The trivial answer to uint8 (N, 3, H, W) inputs (see the module docstring)."""
         if self.task == "inpaint":
@@ -172,18 +185,23 @@ class Image2ImageEnv(SupervisedEnv):
         if self.split != "train":  # the baseline is constant: scored where it is reported, in evaluations
             base = hwc(self.baseline(self._current[rows]))
             trivial = np.array([image_scores(p, t) for p, t in zip(base, ref)])
-            metrics.update(baseline_psnr=float(trivial[:, 0].mean()), baseline_ssim=float(trivial[:, 1].mean()))
+            metrics.update(
+                baseline_psnr=float(trivial[:, 0].mean()), baseline_ssim=float(trivial[:, 1].mean())
+            )
         return metrics
 
-    # ----- pictures ------------------------------------------------------------------------------------------
-    def draw(self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray) -> np.ndarray:
-        """Strips of the batch's real rows: input | output | target (output grey before any step)."""
-        rows = np.flatnonzero(mask)[:STRIP_ROWS]
+    # ----- pictures -----------------------------------------------------------------------------------------
+    def draw(
+        self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray
+    ) -> np.ndarray:
+        """Strips of the batch's first rows: input | output | target (output grey before any step; padded rows
+        black), one size for every batch."""
+        rows = np.arange(min(STRIP_ROWS, len(mask)))
         out = np.full_like(obs[rows], 128) if pred is None else to_uint8(pred[rows])
         return strips(hwc(obs[rows]), hwc(out), hwc(target[rows]))
 
     def sample_grid(self, agent: Any) -> np.ndarray:
-        """Strips of the first evaluation crops translated by the agent (the same crops at every evaluation)."""
+        """Strips of the first evaluation crops translated by the agent (the same crops every evaluation)."""
         inputs, targets = self.inputs[:STRIP_ROWS], self.targets[:STRIP_ROWS]
         out = agent.act(inputs[None], explore=False)[0]
         return strips(hwc(inputs), hwc(to_uint8(out)), hwc(targets))
@@ -208,19 +226,46 @@ class Image2ImageEnv(SupervisedEnv):
         paths.append(write_index(out_dir / "index.html", rows))
         return paths
 
+    def translate_files(self, agent: Any, out_dir: str | Path, prefix: str, inputs: str | Path) -> list[Path]:
+        """`rlkit play run=... input=<image or folder>`: each image translated, with index.html. A
+        bundled-photo task first applies its operation (a photo is greyed for colorize, blanked for inpaint,
+        ...) and shows the photo as the target; a folder task translates the image as it is (no target)."""
+        path = Path(inputs)
+        files = data.image_files(path) if path.is_dir() else [path]
+        out_dir, rows, paths = Path(out_dir), [], []
+        for file in files:
+            image = data.fit_crop(data.read_image(file), 16)
+            op = self.crop_op or task_op(self.task)
+            a, b = (image, image) if op is None else (op(image), image)
+            out = to_uint8(agent.act(chw(a)[None, None], explore=False)[0, 0])
+            names = {}
+            kinds = (("inputs", a), ("outputs", hwc(out)), ("targets", b if op is not None else None))
+            for kind, picture in kinds:
+                if picture is not None:
+                    names[kind] = f"images/{prefix}-{file.stem}-{kind}.png"
+                    paths.append(save_png(picture, out_dir / names[kind]))
+            rows.append((file.stem, names))
+        paths.append(write_index(out_dir / "index.html", rows))
+        return paths
+
 
 def write_index(path: Path, rows: list[tuple[str, dict[str, str]]]) -> Path:
     """The book's index.html: a table with one row per image, columns name, input, output, target."""
     cells = "".join(
         f"<tr><td>{html.escape(name)}</td>"
-        + "".join(f'<td><img src="{html.escape(names[k])}"></td>' for k in ("inputs", "outputs", "targets"))
+        + "".join(
+            f'<td><img src="{html.escape(names[k])}"></td>' if k in names else "<td></td>"
+            for k in ("inputs", "outputs", "targets")
+        )
         + "</tr>\n"
         for name, names in rows
     )
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(
-        "<html><body>\n<table border=\"1\" style=\"table-layout: auto;\">\n"
-        "<tr><th>name</th><th>input</th><th>output</th><th>target</th></tr>\n" + cells + "</table>\n</body></html>\n"
+        '<html><body>\n<table border="1" style="table-layout: auto;">\n'
+        "<tr><th>name</th><th>input</th><th>output</th><th>target</th></tr>\n"
+        + cells
+        + "</table>\n</body></html>\n"
     )
     return path
 

@@ -1,4 +1,4 @@
-"""Images for image-to-image translation: bundled photographs, the book's process.py operations, folder loaders.
+"""Images for image translation: bundled photographs, the book's process.py operations, folder loaders.
 
 * `bundled_pairs(split)`: colour photographs that ship inside installed wheels (scikit-image's astronaut,
   rocket, hubble_deep_field, retina, motorcycle_left/right, coffee, chelsea; scikit-learn's china.jpg and
@@ -66,7 +66,7 @@ def _bundled_path(name: str) -> Path:
     return Path(skimage.__file__).parent / "data" / name
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def bundled_image(name: str) -> np.ndarray:
     """A bundled photograph, scaled so its short side is 256 px (read-only uint8 (H, W, 3))."""
     image = read_image(_bundled_path(name))
@@ -82,7 +82,7 @@ def bundled_images(split: str) -> list[np.ndarray]:
     return [bundled_image(name) for name in (TRAIN_IMAGES if split == "train" else TEST_IMAGES)]
 
 
-# ----- the book's process.py operations ----------------------------------------------------------------------
+# ----- the book's process.py operations ---------------------------------------------------------------------
 def scale_to(image: np.ndarray, height: int, width: int, order: int = 3) -> np.ndarray:
     """uint8 image resized to (height, width) (bicubic by default, anti-aliased when shrinking)."""
     from skimage.transform import resize as sk_resize
@@ -170,7 +170,11 @@ def image_files(folder: str | Path) -> list[Path]:
 
 
 def write_processed(
-    operation: str, input_dir: str | Path, output_dir: str | Path, b_dir: str | Path | None = None, size: int = 256
+    operation: str,
+    input_dir: str | Path,
+    output_dir: str | Path,
+    b_dir: str | Path | None = None,
+    size: int = 256,
 ) -> list[Path]:
     """process.py over a folder: each image's `operation` (resize, grayscale, blank, edges, blur, combine with
     the same-named file of `b_dir`, or split into output_dir/A and output_dir/B) as PNG in output_dir."""
@@ -196,7 +200,7 @@ def write_processed(
     return written
 
 
-# ----- the book's folder formats ---------------------------------------------------------------------------------
+# ----- the book's folder formats ----------------------------------------------------------------------------
 def load_ab_folder(root: str | Path, split_name: str) -> list[tuple[np.ndarray, np.ndarray]]:
     """pix2pix's A|B folder: (A, B) pairs of the images in <root>/<split_name>/ (train, val or test)."""
     return [split(read_image(p)) for p in image_files(Path(root) / split_name)]
@@ -210,7 +214,7 @@ def load_unpaired_folder(root: str | Path, split_name: str) -> tuple[list[np.nda
     ]
 
 
-# ----- crops -------------------------------------------------------------------------------------------------
+# ----- crops ------------------------------------------------------------------------------------------------
 def fit_crop(image: np.ndarray, crop: int) -> np.ndarray:
     """The image scaled up (keeping its aspect) when a side is shorter than `crop`."""
     h, w = image.shape[:2]
@@ -249,3 +253,23 @@ def fixed_crop_pairs(
             a_out.append(a[top : top + crop, left : left + crop])
             b_out.append(b[top : top + crop, left : left + crop])
     return np.stack(a_out), np.stack(b_out)
+
+
+def write_train_val(
+    input_dir: str | Path, output_dir: str | Path, train_frac: float = 0.8, seed: int = 0
+) -> list[Path]:
+    """The book's tools/split.py: the images of input_dir copied into output_dir/train and output_dir/val, a
+    random `train_frac` of them (at least one each when there are two or more) to train/."""
+    import shutil
+
+    if not 0.0 < train_frac < 1.0:
+        raise UserError(f"train_frac={train_frac} is invalid: it must be in (0, 1)")
+    files = image_files(input_dir)
+    order = np.random.default_rng(seed).permutation(len(files))
+    n_train = min(max(1, round(train_frac * len(files))), max(1, len(files) - 1))
+    written = []
+    for rank, k in enumerate(order):
+        dest = Path(output_dir) / ("train" if rank < n_train else "val") / files[k].name
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        written.append(Path(shutil.copyfile(files[k], dest)))
+    return written

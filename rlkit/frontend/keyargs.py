@@ -25,6 +25,7 @@ PLAY_KEYS = {
     "scale": "integer upscaling of GIF/MP4 frames (default 1)",
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
     "max_steps": f"step cap per episode, for envs without one (default {DEFAULT_MAX_EPISODE_STEPS})",
+    "input": "image translation runs: an image file or folder to translate (default: the held-out images)",
     **SAMPLE_KEYS,
 }
 EVAL_KEYS = {
