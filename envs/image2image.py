@@ -9,8 +9,8 @@ evaluation (split "test"), fixed crops of the held-out images, the same every ti
 Metrics (``info["metrics"]``, eval/<key>; scikit-image's `peak_signal_noise_ratio` (data range 255) and
 `structural_similarity` (RGB, 7x7 window), averaged over crops): ``psnr`` (the headline), ``ssim``, and
 ``baseline_psnr``/``baseline_ssim`` of the trivial answer: the grey image replicated (colorize), the hole
-filled with the mean of the visible pixels (inpaint), bicubic upscaling (super_resolution), the input itself
-(edges, folder).
+filled with the mean of the visible pixels (inpaint), bicubic upscaling (super_resolution), a flat image
+of the training photographs' mean colour (edges), the input itself (folder).
 
 Tasks (``task``): colorize (input: grayscale), inpaint (input: the book's blank, a white centre hole), edges
 (input: Canny edges; env=edges2photo), super_resolution (input: the book's blur, x4 down then bicubic up),
@@ -97,6 +97,13 @@ def task_data(task: str, split: str, root: str | None, direction: str) -> tuple[
     return [(op(p), p) for p in photos], None
 
 
+def mean_colour() -> np.ndarray:
+    """The training photographs' mean RGB (uint8 (3,)): the edges baseline paints every pixel with it."""
+    return np.rint(
+        np.mean([p.reshape(-1, 3).mean(axis=0) for p in data.bundled_images("train")], axis=0)
+    ).astype(np.uint8)
+
+
 def task_op(task: str) -> Callable | None:
     """The operation that makes a bundled-photo task's input from a photograph (None for folder tasks)."""
     ops = {
@@ -172,6 +179,8 @@ class Image2ImageEnv(SupervisedEnv):
         """The trivial answer to uint8 (N, 3, H, W) inputs (see the module docstring)."""
         if self.task == "inpaint":
             return chw(np.stack([fill_hole_with_mean(x) for x in hwc(inputs)]))
+        if self.task == "edges":
+            return np.broadcast_to(mean_colour()[:, None, None], inputs.shape).astype(np.uint8)
         return inputs
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
