@@ -1,5 +1,6 @@
 """Issue 15: image-to-image translation. The book's process.py operations and folder formats, the
-networks' shapes, the metrics against hand-computed values, and pix2pix / SRCNN through `rlkit train`, resume and play."""
+networks' shapes, the metrics against hand-computed values, and pix2pix / SRCNN through `rlkit train`,
+resume and play."""
 
 from __future__ import annotations
 
