@@ -54,3 +54,11 @@ IMAGE2IMAGE = {
 for _id, _kwargs in IMAGE2IMAGE.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point="rlkit.envs.image2image:Image2ImageEnv", kwargs=_kwargs)
+
+# Unpaired translation (envs/cyclegan.py): obs = domain-A crops, action = G_AB(A) and its cycle.
+for _id, _kwargs in {
+    "rlkit/Photo2Sepia-v0": {"task": "photo2sepia"},
+    "rlkit/CycleGanFolder-v0": {"task": "folder"},
+}.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point="rlkit.envs.cyclegan:UnpairedEnv", kwargs=_kwargs)

@@ -2,7 +2,8 @@
 
 Description: a step shows a minibatch of input crops (uint8 (batch, 3, H, W)); the action is the agent's
 translation of each (float32 in [-1, 1], same shape); the target crops are revealed in ``info["targets"]``
-(uint8) and the reward is the batch's mean PSNR (dB) against them. An episode is one epoch: in training,
+(uint8); the reward is 0 until the epoch's last step, which pays the epoch's mean PSNR (dB) against them,
+so an episode's return is the epoch's PSNR. An episode is one epoch: in training,
 `crops_per_epoch` fresh random crops (random image, position and left-right flip) of the training images; in
 evaluation (split "test"), fixed crops of the held-out images, the same every time (envs/image2image_data.py).
 
@@ -115,7 +116,25 @@ def task_op(task: str) -> Callable | None:
     return ops.get(task)
 
 
-class Image2ImageEnv(SupervisedEnv):
+class EpochMeanReward:
+    """Mixin for a SupervisedEnv: the reward is 0 until an epoch's last step, which pays the epoch's mean of
+    metrics[reward_key] over its examples, so an episode's return is the epoch's score (as rlkit.envs.gan)."""
+
+    _epoch = (0.0, 0.0)
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        self._epoch = (0.0, 0.0)
+        return super().reset(seed=seed, options=options)
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        obs, reward, terminated, truncated, info = super().step(action)
+        n = info["metrics"]["count"]
+        self._epoch = (self._epoch[0] + reward * n, self._epoch[1] + n)
+        reward = self._epoch[0] / max(self._epoch[1], 1.0) if terminated else 0.0
+        return obs, reward, terminated, truncated, info
+
+
+class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
     """Paired image translation on crops (see the module docstring)."""
 
     samples_at_eval = True  # strips at each evaluation (rlkit.frontend.samples)
