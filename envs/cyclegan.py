@@ -34,16 +34,8 @@ from gymnasium import spaces
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs import image2image_data as data
-from rlkit.envs.image2image import (
-    STRIP_ROWS,
-    EpochMeanReward,
-    chw,
-    hwc,
-    image_scores,
-    strips,
-    to_uint8,
-    write_index,
-)
+from rlkit.envs.image2image import STRIP_ROWS, EpochMeanReward, image_scores
+from rlkit.envs.image2image_pictures import chw, hwc, strips, to_uint8, write_index
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
 
 TASKS = ("photo2sepia", "folder")

@@ -28,7 +28,6 @@ held-out whole images and writes them with the book's index.html (input / output
 
 from __future__ import annotations
 
-import html
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -39,26 +38,12 @@ from gymnasium import spaces
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs import image2image_data as data
+from rlkit.envs.image2image_pictures import chw, hwc, strips, to_uint8, write_index
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
 
 TASKS = ("colorize", "inpaint", "edges", "super_resolution", "folder")
 DIRECTIONS = ("AtoB", "BtoA")
 STRIP_ROWS = 6  # evaluation crops in the strips picture
-
-
-def to_uint8(x: np.ndarray) -> np.ndarray:
-    """[-1, 1] floats to uint8 [0, 255]."""
-    return np.clip(np.rint((np.asarray(x, np.float32) + 1.0) * 127.5), 0, 255).astype(np.uint8)
-
-
-def hwc(x: np.ndarray) -> np.ndarray:
-    """(..., C, H, W) to (..., H, W, C)."""
-    return np.moveaxis(x, -3, -1)
-
-
-def chw(x: np.ndarray) -> np.ndarray:
-    """(..., H, W, C) to (..., C, H, W)."""
-    return np.ascontiguousarray(np.moveaxis(x, -1, -3))
 
 
 def image_scores(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
@@ -275,37 +260,3 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
             rows.append((file.stem, names))
         paths.append(write_index(out_dir / "index.html", rows))
         return paths
-
-
-def write_index(path: Path, rows: list[tuple[str, dict[str, str]]]) -> Path:
-    """The book's index.html: a table with one row per image, columns name, input, output, target."""
-    cells = "".join(
-        f"<tr><td>{html.escape(name)}</td>"
-        + "".join(
-            f'<td><img src="{html.escape(names[k])}"></td>' if k in names else "<td></td>"
-            for k in ("inputs", "outputs", "targets")
-        )
-        + "</tr>\n"
-        for name, names in rows
-    )
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(
-        '<html><body>\n<table border="1" style="table-layout: auto;">\n'
-        "<tr><th>name</th><th>input</th><th>output</th><th>target</th></tr>\n"
-        + cells
-        + "</table>\n</body></html>\n"
-    )
-    return path
-
-
-def strips(*columns: np.ndarray) -> np.ndarray:
-    """Rows of images side by side (one column per array of (N, H, W, 3)), 2 px white gaps: (H', W', 3)."""
-    gap = 2
-    n, h, w = columns[0].shape[:3]
-    k = len(columns)
-    canvas = np.full((n * (h + gap) + gap, k * (w + gap) + gap, 3), 255, np.uint8)
-    for i in range(n):
-        for j, col in enumerate(columns):
-            y, x = gap + i * (h + gap), gap + j * (w + gap)
-            canvas[y : y + h, x : x + w] = col[i]
-    return canvas
