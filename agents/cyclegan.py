@@ -29,7 +29,13 @@ import torch
 from gymnasium import spaces
 
 from rlkit.agents.gan_nets import d_loss, g_loss
-from rlkit.agents.image2image_nets import PatchGAN, ResNetGenerator, init_weights, pad_to_multiple
+from rlkit.agents.image2image_nets import (
+    PatchGAN,
+    ResNetGenerator,
+    check_patchgan_fits,
+    init_weights,
+    pad_to_multiple,
+)
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition
@@ -143,12 +149,14 @@ class CycleGanAgent:
     def __init__(self, cfg: CycleGanConfig, ctx: AgentContext):
         cfg.validate()
         check_unpaired_env(ctx)
+        check_patchgan_fits(cfg.d_layers, *ctx.observation_space.shape[2:])
         self.cfg, self.device = cfg, torch.device(ctx.device)
         with seeded(ctx.seed, self.device):
             self.g_ab, self.g_ba = (ResNetGenerator(3, cfg.ngf, cfg.blocks) for _ in range(2))
             self.d_a, self.d_b = (PatchGAN(3, cfg.ndf, cfg.d_layers) for _ in range(2))
+            for net in (self.g_ab, self.g_ba, self.d_a, self.d_b):
+                init_weights(net)
         for net in (self.g_ab, self.g_ba, self.d_a, self.d_b):
-            init_weights(net)
             net.to(self.device)
         betas = (cfg.beta1, cfg.beta2)
         gens = itertools.chain(self.g_ab.parameters(), self.g_ba.parameters())

@@ -21,6 +21,8 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from rlkit.core.errors import UserError
+
 
 def norm(channels: int) -> nn.Module:
     """Instance norm, without affine parameters or running statistics (the CycleGAN/pix2pix code's)."""
@@ -97,6 +99,16 @@ class PatchGAN(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.net(x)
+
+
+def check_patchgan_fits(n_layers: int, height: int, width: int) -> None:
+    """UserError unless images of (height, width) leave the PatchGAN's normalised layers more than 1 pixel."""
+    smallest = 3 * 2**n_layers
+    if min(height, width) < smallest:
+        raise UserError(
+            f"agent.d_layers={n_layers} needs images of at least {smallest} px, but the env's are "
+            f"{height}x{width}: lower agent.d_layers or raise env.kwargs.crop"
+        )
 
 
 def receptive_field(n_layers: int) -> int:

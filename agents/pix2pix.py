@@ -30,7 +30,14 @@ import torch
 from gymnasium import spaces
 
 from rlkit.agents.gan_nets import d_loss, g_loss
-from rlkit.agents.image2image_nets import SRCNN, PatchGAN, UNet, init_weights, pad_to_multiple
+from rlkit.agents.image2image_nets import (
+    SRCNN,
+    PatchGAN,
+    UNet,
+    check_patchgan_fits,
+    init_weights,
+    pad_to_multiple,
+)
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream, seeded
 from rlkit.core.types import AgentContext, Transition
@@ -130,7 +137,9 @@ class Pix2PixAgent:
     def __init__(self, cfg: Pix2PixConfig, ctx: AgentContext):
         cfg.validate()
         self.cfg, self.device = cfg, torch.device(ctx.device)
-        image_shape(ctx)
+        shape = image_shape(ctx)
+        if cfg.gan_weight:
+            check_patchgan_fits(cfg.d_layers, *shape[1:])
         g_in, g_out = (1, 2) if cfg.lab else (3, 3)
         self.multiple = 2**cfg.depth if cfg.generator == "unet" else 1
         with seeded(ctx.seed, self.device):
