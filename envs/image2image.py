@@ -7,6 +7,9 @@ so an episode's return is the epoch's PSNR. An episode is one epoch: in training
 `crops_per_epoch` fresh random crops (random image, position and left-right flip) of the training images; in
 evaluation (split "test"), fixed crops of the held-out images, the same every time (envs/image2image_data.py).
 
+Inpainting keeps the known pixels: the answer is the model's output inside the hole and the input outside it
+(as inpainting is scored in practice), so the model and the mean-fill baseline differ only in the hole.
+
 Metrics (``info["metrics"]``, eval/<key>; scikit-image's `peak_signal_noise_ratio` (data range 255) and
 `structural_similarity` (RGB, 7x7 window), averaged over crops): ``psnr`` (the headline), ``ssim``, and
 ``baseline_psnr``/``baseline_ssim`` of the trivial answer: the grey image replicated (colorize), the hole
@@ -187,12 +190,23 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
             return np.broadcast_to(mean_colour()[:, None, None], inputs.shape).astype(np.uint8)
         return inputs
 
+    def finish(self, inputs: np.ndarray, pred: np.ndarray) -> np.ndarray:
+        """The answer to uint8 (..., 3, H, W) inputs from the model's [-1, 1] output, uint8: for inpaint, the
+        output inside the hole and the known pixels outside it (inpainting practice: the model fills it)."""
+        out = to_uint8(pred)
+        if self.task == "inpaint":
+            top, left, h, w = data.hole_box(*inputs.shape[-2:])
+            kept = inputs.copy()
+            kept[..., top : top + h, left : left + w] = out[..., top : top + h, left : left + w]
+            return kept
+        return out
+
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """Mean PSNR/SSIM of the real rows' translations, and of the baseline's."""
         rows = np.flatnonzero(mask)
         if len(rows) == 0:
             return {"psnr": 0.0, "ssim": 0.0}
-        out, ref = hwc(to_uint8(pred[rows])), hwc(target[rows])
+        out, ref = hwc(self.finish(self._current[rows], pred[rows])), hwc(target[rows])
         model = np.array([image_scores(p, t) for p, t in zip(out, ref)])
         metrics = {"psnr": float(model[:, 0].mean()), "ssim": float(model[:, 1].mean())}
         if self.split != "train":  # the baseline is constant: scored where it is reported, in evaluations
@@ -210,14 +224,14 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
         """Strips of the batch's first rows: input | output | target (output grey before any step; padded rows
         black), one size for every batch."""
         rows = np.arange(min(STRIP_ROWS, len(mask)))
-        out = np.full_like(obs[rows], 128) if pred is None else to_uint8(pred[rows])
+        out = np.full_like(obs[rows], 128) if pred is None else self.finish(obs[rows], pred[rows])
         return strips(hwc(obs[rows]), hwc(out), hwc(target[rows]))
 
     def sample_grid(self, agent: Any) -> np.ndarray:
         """Strips of the first evaluation crops translated by the agent (the same crops every evaluation)."""
         inputs, targets = self.inputs[:STRIP_ROWS], self.targets[:STRIP_ROWS]
         out = agent.act(inputs[None], explore=False)[0]
-        return strips(hwc(inputs), hwc(to_uint8(out)), hwc(targets))
+        return strips(hwc(inputs), hwc(self.finish(inputs, out)), hwc(targets))
 
     def whole_images(self) -> list[tuple[np.ndarray, np.ndarray]]:
         """The held-out whole images as (input, target) uint8 (H, W, 3) pairs."""
@@ -230,7 +244,7 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
         out_dir = Path(out_dir)
         rows, paths = [], []
         for k, (a, b) in enumerate(self.whole_images()):
-            out = to_uint8(agent.act(chw(a)[None, None], explore=False)[0, 0])
+            out = self.finish(chw(a), agent.act(chw(a)[None, None], explore=False)[0, 0])
             names = {}
             for kind, image in (("inputs", a), ("outputs", hwc(out)), ("targets", b)):
                 names[kind] = f"images/{prefix}-{k:03d}-{kind}.png"
@@ -250,7 +264,7 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
             image = data.fit_crop(data.read_image(file), 16)
             op = self.crop_op or task_op(self.task)
             a, b = (image, image) if op is None else (op(image), image)
-            out = to_uint8(agent.act(chw(a)[None, None], explore=False)[0, 0])
+            out = self.finish(chw(a), agent.act(chw(a)[None, None], explore=False)[0, 0])
             names = {}
             kinds = (("inputs", a), ("outputs", hwc(out)), ("targets", b if op is not None else None))
             for kind, picture in kinds:

@@ -308,3 +308,13 @@ def test_agents_leave_global_rngs_alone_and_draw_dropout_from_their_own(override
     torch.manual_seed(99)  # another global state: the same agent seed draws the same dropout masks
     again, _ = make_agent(overrides)
     assert np.array_equal(again.act(obs[None], explore=True), first)
+
+
+def test_inpainting_answers_keep_the_known_pixels() -> None:
+    env = Image2ImageEnv("inpaint", split="test", crop=32, batch_size=4, eval_crops_per_image=1)
+    inputs = env.inputs[:2]
+    answer = env.finish(inputs, np.zeros((2, 3, 32, 32), np.float32))  # the model says mid-grey everywhere
+    top, left, h, w = data.hole_box(32, 32)
+    assert (answer[..., top : top + h, left : left + w] == 128).all()
+    answer[..., top : top + h, left : left + w] = 255  # the white hole of the input
+    assert np.array_equal(answer, inputs)
