@@ -1,5 +1,6 @@
 """Issue 15, CycleGAN: the history buffer, the linear LR decay, the losses on fixed tensors, and runs through
-`rlkit train` (photo2sepia and CycleGAN folders), resume after Ctrl-C and `rlkit play`."""
+`rlkit train` (photo2sepia and CycleGAN folders), resume after Ctrl-C and `rlkit play`; and that both image
+translation agents leave the global RNGs alone."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from rlkit.envs import image2image_data as data
 from rlkit.envs.cyclegan import sepia
 from rlkit.frontend.cli import main
 from tests.conftest import ctrl_c_at_update, one_line_error
+from tests.test_agent_global_state import global_state, make_agent
 
 TINY = [
     "agent=cyclegan",
@@ -35,6 +37,9 @@ TINY = [
     "num_threads=1",
     "ui=none",
 ]
+
+
+CROPS = ["env.kwargs.crop=32", "env.kwargs.crops_per_epoch=8", "env.kwargs.batch_size=4", "num_threads=1"]
 
 
 def metrics(run: Path) -> list[dict]:
@@ -136,3 +141,22 @@ def test_cyclegan_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Pat
     for net in ("g_ab", "g_ba", "d_a", "d_b"):
         assert all(torch.equal(ref[net][k], resumed[net][k]) for k in ref[net])
     assert torch.equal(ref["fake_b"]["images"], resumed["fake_b"]["images"])
+
+
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        ["agent=pix2pix", "env=colorize", "agent.ngf=4", "agent.ndf=4", "agent.depth=5", *CROPS],
+        ["env=photo2sepia", *TINY],
+    ],
+)
+def test_agents_leave_global_rngs_alone_and_draw_dropout_from_their_own(overrides: list[str]) -> None:
+    torch.manual_seed(1234)
+    before = global_state()
+    agent, obs = make_agent(overrides)
+    first = agent.act(obs[None], explore=True)
+    after = global_state()
+    assert torch.equal(before[1], after[1]) and np.array_equal(before[2], after[2]) and before[3] == after[3]
+    torch.manual_seed(99)  # another global state: the same agent seed draws the same dropout masks
+    again, _ = make_agent(overrides)
+    assert np.array_equal(again.act(obs[None], explore=True), first)

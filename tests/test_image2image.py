@@ -289,27 +289,6 @@ def test_bad_pairs_fail_in_one_line(capsys, tmp_path: Path) -> None:
     assert "agent.lab=true needs agent.generator=unet" in err
 
 
-@pytest.mark.parametrize(
-    "overrides",
-    [
-        ["agent=pix2pix", "env=colorize", *TINY],
-        ["agent=cyclegan", "env=photo2sepia", *TINY[:4], "agent.ngf=4", "agent.ndf=4", "agent.blocks=1"],
-    ],
-)
-def test_agents_leave_global_rngs_alone_and_draw_dropout_from_their_own(overrides: list[str]) -> None:
-    from tests.test_agent_global_state import global_state, make_agent
-
-    torch.manual_seed(1234)
-    before = global_state()
-    agent, obs = make_agent(overrides)
-    first = agent.act(obs[None], explore=True)
-    after = global_state()
-    assert torch.equal(before[1], after[1]) and np.array_equal(before[2], after[2]) and before[3] == after[3]
-    torch.manual_seed(99)  # another global state: the same agent seed draws the same dropout masks
-    again, _ = make_agent(overrides)
-    assert np.array_equal(again.act(obs[None], explore=True), first)
-
-
 def test_inpainting_answers_keep_the_known_pixels() -> None:
     env = Image2ImageEnv("inpaint", split="test", crop=32, batch_size=4, eval_crops_per_image=1)
     inputs = env.inputs[:2]
