@@ -54,3 +54,22 @@ if IMAGE_FOLDER_ID not in gym.registry:
 STYLE_PHOTOS_ID = "rlkit/StylePhotos-v0"
 if STYLE_PHOTOS_ID not in gym.registry:
     gym.register(id=STYLE_PHOTOS_ID, entry_point="rlkit.envs.style_photos:StylePhotosEnv")
+# Image-to-image translation (envs/image2image.py): obs = input crops, action = translations; episode = epoch.
+IMAGE2IMAGE = {
+    "rlkit/Colorize-v0": {"task": "colorize"},
+    "rlkit/Inpaint-v0": {"task": "inpaint"},
+    "rlkit/Edges2Photo-v0": {"task": "edges"},
+    "rlkit/SuperResolution-v0": {"task": "super_resolution"},
+    "rlkit/Pix2PixFolder-v0": {"task": "folder"},
+}
+for _id, _kwargs in IMAGE2IMAGE.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point="rlkit.envs.image2image:Image2ImageEnv", kwargs=_kwargs)
+
+# Unpaired translation (envs/cyclegan.py): obs = domain-A crops, action = G_AB(A) and its cycle.
+for _id, _kwargs in {
+    "rlkit/Photo2Sepia-v0": {"task": "photo2sepia"},
+    "rlkit/CycleGanFolder-v0": {"task": "folder"},
+}.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point="rlkit.envs.cyclegan:UnpairedEnv", kwargs=_kwargs)

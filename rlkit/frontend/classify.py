@@ -60,7 +60,8 @@ def play_classify(
         or not callable(getattr(agent, "scores", None))
     ):
         raise UserError(
-            f"input= needs a trained image classifier run (agent=finetune env=image_folder), not "
+            f"input= needs a trained image classifier run (agent=finetune env=image_folder) or image "
+            f"translation run (agent=pix2pix env=colorize, ...), not "
             f"{'a random policy' if random_policy else 'a run'} on {env_name}"
         )
     try:

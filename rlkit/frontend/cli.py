@@ -27,6 +27,7 @@ from rlkit.frontend.app import train, validate
 from rlkit.frontend.bench import main as bench_main
 from rlkit.frontend.checks import split_flags
 from rlkit.frontend.compose import compose_config, rewrite_overrides
+from rlkit.frontend.data_command import data_command, data_help
 from rlkit.frontend.eval_command import eval_command
 from rlkit.frontend.keyargs import command_help
 from rlkit.frontend.options import GROUPS, group_options
@@ -38,6 +39,7 @@ SUBCOMMANDS = {
     "play": "watch a run's greedy policy (or env=<env> at random): terminal animation, GIF/MP4",
     "eval": "score a run's checkpoint over greedy episodes: a table and eval.json",
     "bench": "compare agents on one env, same budget and seeds: table, results.json, learning curves",
+    "data": "make pix2pix A|B folders from any image folder: the book's process.py operations (data --help)",
 }
 
 
@@ -178,6 +180,11 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
         if command == "bench":
             return bench_main(rest)
+        if command == "data":
+            if "-h" in rest or "--help" in rest:
+                print(data_help())
+                return 0
+            return data_command(rest)
         if command in ("play", "eval"):
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))

@@ -93,6 +93,7 @@ def play_command(args: list[str]) -> int:
     probe = make_env(cfg.env, evaluation=True)
     modes, env_fps = render_modes(probe), probe.metadata.get("render_fps") or 30
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
+    translates = writes_files and callable(getattr(probe.unwrapped, "translate_files", None))  # input= below
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
     if not sampled and "show" in opts:  # show=saliency,fooling,classes: pictures of what the network sees
@@ -100,7 +101,8 @@ def play_command(args: list[str]) -> int:
         out = Path(opts["out"]) if "out" in opts else default_out
         sampled = play_visualize(probe, opts, agent, run_dir, out)
     classify_out = Path(opts["out"]) if "out" in opts else default_out
-    sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, classify_out)
+    if not translates:
+        sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, classify_out)
     probe.close()
     if sampled:
         return 0
@@ -129,17 +131,23 @@ def play_command(args: list[str]) -> int:
         fps, scale = number(opts, "fps", float, float(env_fps), 1e-3), number(opts, "scale", int, 1, 1)
         _play_video(agent, env, plan, out_dir, prefix, formats, fps, scale)
     if writes_files and prefix != "random":
-        _write_rollout_files(agent, cfg, Path(opts["out"]) if "out" in opts else default_out, prefix)
+        out_dir = Path(opts["out"]) if "out" in opts else default_out
+        _write_rollout_files(agent, cfg, out_dir, prefix, opts.get("input"))
     return 0
 
 
-def _write_rollout_files(agent: Any, cfg: Any, out_dir: Path, prefix: str) -> None:
+def _write_rollout_files(agent: Any, cfg: Any, out_dir: Path, prefix: str, inputs: str | None = None) -> None:
     """Files an env writes about a trained agent besides episodes: env.rollout_files(agent, out_dir, prefix)
-    (word2vec: the nearest-neighbour report and the 2-D map of the embeddings)."""
+    (word2vec: the nearest-neighbour report and the 2-D map of the embeddings); with `inputs` (input=), an
+    image translation env's translate_files(agent, out_dir, prefix, inputs) instead."""
     env = make_env(cfg.env, evaluation=True)
     try:
         with writing(out_dir):
-            for path in env.unwrapped.rollout_files(agent, out_dir, prefix):
+            if inputs:
+                paths = env.unwrapped.translate_files(agent, out_dir, prefix, inputs)
+            else:
+                paths = env.unwrapped.rollout_files(agent, out_dir, prefix)
+            for path in paths:
                 print(f"Wrote {path}", flush=True)
     finally:
         env.close()
