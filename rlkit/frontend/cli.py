@@ -32,12 +32,14 @@ from rlkit.frontend.keyargs import command_help
 from rlkit.frontend.options import GROUPS, group_options
 from rlkit.frontend.play import play_command
 from rlkit.frontend.rundir import check_new_run_dir, holds_run, hydra_value, locked_run_dir, resolve_run_dir
+from rlkit.frontend.sweep import main as sweep_main
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
     "play": "watch a run's greedy policy (or env=<env> at random): terminal animation, GIF/MP4",
     "eval": "score a run's checkpoint over greedy episodes: a table and eval.json",
     "bench": "compare agents on one env, same budget and seeds: table, results.json, learning curves",
+    "sweep": "grid or random search over train overrides x seeds on Ray: IQM with CIs, curves, results.csv",
 }
 
 
@@ -178,6 +180,8 @@ def main(argv: list[str] | None = None) -> int:
             raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
         if command == "bench":
             return bench_main(rest)
+        if command == "sweep":
+            return sweep_main(rest)
         if command in ("play", "eval"):
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))
