@@ -23,6 +23,7 @@ from pathlib import Path
 from rlkit.core.commands import command
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError
+from rlkit.frontend import sweep_ray  # (Ray itself is imported there once a sweep really runs)
 from rlkit.frontend.app import resolve_budget
 from rlkit.frontend.bench import AgentSpec, check_contestants
 from rlkit.frontend.compose import compose_config
@@ -107,8 +108,6 @@ def main(argv: list[str]) -> int:
         sweep_dir = None
     ui = opts.get("ui", "auto")
     total_steps = resolve_budget(compose_config(plan.trials()[0].overrides))[0]
-    from rlkit.frontend import sweep_ray  # Ray's import: only once a sweep really runs
-
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C raises here, as everywhere in rlkit
     pending = sweep_dir is None or any(not finished(sweep_dir, t) for t in plan.trials())
     started = sweep_ray.connect(plan.settings) if pending else False  # nothing left to run: no Ray
@@ -116,12 +115,13 @@ def main(argv: list[str]) -> int:
         sweep_dir = sweep_dir or _new_dir(plan, opts)
         with locked_run_dir(sweep_dir):  # one sweep process per directory
             plan.save(sweep_dir)
-            return _run(plan, sweep_dir, ui, total_steps, sweep_ray)
+            return _run(plan, sweep_dir, ui, total_steps)
     finally:
         sweep_ray.disconnect(started)
 
 
-def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None, sweep_ray) -> int:
+def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
+    """Runs the unfinished trials, writes the results; the exit status."""
     trials = plan.trials()
     todo = [t for t in trials if not finished(sweep_dir, t)]
     table = SweepTable(trials, ui, total_steps)
