@@ -1,4 +1,4 @@
-"""`rlkit sweep` without Ray: plans (grid, random), names, bad input, the report's numbers, resume skipping."""
+"""`rlkit sweep` without Ray: plans (grid, random), names, bad input, the report's numbers, resuming."""
 
 from __future__ import annotations
 
@@ -29,8 +29,8 @@ def test_grid_expansion_naming_and_trial_directories(tmp_path: Path) -> None:
     assert plan.common == ["agent=q_learning", "total_steps=300"] and plan.seeds == [0, 1]
     trials = plan.trials()
     assert len(trials) == 8 and trials[0].name == "00_alpha=0.1_epsilon=0.05/seed_0"
-    assert trials[1].overrides == ["agent=q_learning", "total_steps=300", "agent.alpha=0.1", "agent.epsilon=0.2",
-                                   "seed=0"]  # fmt: skip
+    expected = ["agent=q_learning", "total_steps=300", "agent.alpha=0.1", "agent.epsilon=0.2", "seed=0"]
+    assert trials[1].overrides == expected
     assert trial_dir(tmp_path, trials[-1]) == tmp_path / "trials" / "03_alpha=0.5_epsilon=0.2" / "seed_1"
     assert config_name(3, ["env.kwargs.map=[a b]", "x.y=c/d"]) == "03_map=-a-b-_y=c-d"  # safe folder names
     assert config_name(0, []) == "00_default"
@@ -135,7 +135,7 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, m
     assert ran == [t.name for t in plan.trials()]  # each trial once: the finished three were not run again
     printed = capsys.readouterr().out
     assert "3 of 4 trials already finished" in printed and "| 00_alpha=0.1" in printed
-    rows = list(csv.DictReader(open(out / "results.csv")))
+    rows = list(csv.DictReader((out / "results.csv").read_text().splitlines()))
     assert [r["status"] for r in rows] == ["done"] * 4 and {r["node"] for r in rows} == {"n1"}
     summary = json.loads((out / "summary.json").read_text())
     assert [c["n"] for c in summary["configs"]] == [2, 2] and summary["trials"]["done"] == 4
