@@ -95,27 +95,47 @@ def _trainable(config: dict[str, Any]) -> None:
     run_trial(config["trial"])
 
 
+class _Sink:
+    """The live table as the progress callback holds it: Tune pickles its callbacks with the experiment's
+    state, and a table (which holds the terminal) does not pickle; a copy reports nowhere."""
+
+    def __init__(self, table: SweepTable | None):
+        self.table = table
+
+    def __getstate__(self) -> dict:
+        return {}
+
+    def __setstate__(self, state: dict) -> None:
+        self.table = None
+
+    def event(self, trial: Any, status: str | None, result: dict | None = None) -> None:
+        if self.table is not None:
+            self.table.event(trial.config["trial"]["name"], status, result)
+
+
 def run(sweep_dir: Path, trials: list[Trial], settings: dict[str, Any], table: SweepTable, key: str) -> dict:
     """Runs `trials` with Ray Tune; returns {trial name: error message or None}."""
     from ray import tune
+
+    sink = _Sink(table)
 
     class Progress(tune.Callback):
         """Trial events into the live table."""
 
         def on_trial_start(self, iteration, trials, trial, **info):
-            table.event(trial.config["trial"]["name"], "running")
+            sink.event(trial, "running")
 
         def on_trial_result(self, iteration, trials, trial, result, **info):
-            table.event(trial.config["trial"]["name"], None, result)
+            sink.event(trial, None, result)
 
         def on_trial_complete(self, iteration, trials, trial, **info):
-            table.event(trial.config["trial"]["name"], "done", trial.last_result)
+            sink.event(trial, "done", trial.last_result)
 
         def on_trial_recover(self, iteration, trials, trial, **info):
-            table.event(trial.config["trial"]["name"], "retrying")
+            sink.event(trial, "retrying")
 
         def on_trial_error(self, iteration, trials, trial, **info):
-            table.event(trial.config["trial"]["name"], "failed")
+            sink.event(trial, "failed")
 
     resources = {"cpu": float(settings["cpus_per_trial"]), "gpu": float(settings["gpus_per_trial"])}
     space = {"trial": tune.grid_search([trial_config(sweep_dir, t, key) for t in trials])}
