@@ -19,6 +19,7 @@ from rlkit.frontend.sweep_plan import Trial, trial_dir
 from rlkit.frontend.sweep_table import SweepTable
 from rlkit.frontend.sweep_trial import KILL_ENV, run_trial
 
+TOKEN = Path.home() / ".ray" / "auth_token"  # Ray >= 2.5x's cluster token, made by `ray start`
 LOCAL_OBJECT_STORE = 256 * 1024**2  # bytes: trials pass no data through Ray, only small progress reports
 
 
@@ -35,6 +36,8 @@ def _ray():
 def connect(settings: dict[str, Any]) -> bool:
     """Starts a local Ray (True: rlkit stops it) or joins sweep.address (False); refuses a multi-node cluster
     without sweep.storage."""
+    if settings.get("address") and "RAY_AUTH_MODE" not in os.environ and TOKEN.is_file():
+        os.environ["RAY_AUTH_MODE"] = "token"  # `ray start` made a token: send it (read when Ray is imported)
     ray = _ray()
     os.environ.setdefault("RAY_AIR_NEW_OUTPUT", "0")  # the classic reporter, which verbose=0 silences
     os.environ.setdefault("TUNE_DISABLE_AUTO_CALLBACK_LOGGERS", "1")  # the trials write their own TensorBoard
