@@ -55,7 +55,7 @@ def connect(settings: dict[str, Any]) -> bool:
         started = False
     else:
         ncpu = settings.get("num_cpus")
-        ray.init(num_cpus=int(ncpu) if ncpu else None, include_dashboard=False,
+        ray.init(address="local", num_cpus=int(ncpu) if ncpu else None, include_dashboard=False,
                  object_store_memory=LOCAL_OBJECT_STORE, **quiet)  # fmt: skip
         started = True
     for name in ("ray", "ray.tune", "ray.train"):  # trial errors are reported in rlkit's own lines
