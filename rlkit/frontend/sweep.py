@@ -1,7 +1,7 @@
 """`rlkit sweep`: a grid or random search over `rlkit train` overrides, several seeds each, on Ray Tune.
 
     rlkit sweep agent=q_learning env=maze agent.alpha=0.1,0.5 agent.epsilon=0.05,0.2 seeds=5
-    rlkit sweep +experiment=dqn_cartpole agent.lr=loguniform(1e-4,1e-2) sweep.search=random sweep.samples=8
+    rlkit sweep +experiment=dqn_cartpole 'agent.lr=loguniform(1e-4,1e-2)' sweep.search=random sweep.samples=8
     rlkit sweep resume=runs/sweep/2026-11-29/12-00-00_maze
 
 Every override `rlkit train` takes applies to every trial; a comma list is a grid axis. Each trial is an
