@@ -12,6 +12,7 @@ The child dies with its worker (Linux: the parent-death signal is Ctrl-C's SIGIN
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import shutil
@@ -27,18 +28,25 @@ from rlkit.frontend.rundir import hydra_value
 
 POLL_S = 1.0
 KILL_ENV = (
-    "RLKIT_SWEEP_KILL"  # tests: "<config>/seed_<k>" is killed (SIGKILL) after its first checkpoint, once
+    "RLKIT_SWEEP_KILL"  # tests: this "<config>/seed_<k>" is killed (SIGKILL) after its first checkpoint
 )
 
 
-def _die_with_parent() -> None:  # pragma: no cover (runs in the child between fork and exec)
-    """Linux: the child gets SIGINT when the worker that started it dies."""
+def _prctl():
+    """libc's prctl, looked up before any fork (the child may not import: another thread can hold a lock)."""
     try:
-        import ctypes
+        return ctypes.CDLL("libc.so.6", use_errno=True).prctl
+    except OSError:  # not Linux: a child outlives a killed worker there (its run stays resumable)
+        return None
 
-        ctypes.CDLL("libc.so.6", use_errno=True).prctl(1, signal.SIGINT)  # PR_SET_PDEATHSIG
-    except OSError:
-        pass
+
+PRCTL = _prctl()
+
+
+def _die_with_parent() -> None:  # pragma: no cover (runs in the child between fork and exec)
+    """Linux: the child gets SIGINT (Ctrl-C: it checkpoints) when the worker that started it dies."""
+    if PRCTL is not None:
+        PRCTL(1, signal.SIGINT)  # PR_SET_PDEATHSIG
 
 
 def read_progress(metrics: Path, key: str = "eval/return_mean") -> dict[str, Any]:
