@@ -55,6 +55,7 @@ def connect(settings: dict[str, Any]) -> bool:
         started = False
     else:
         ncpu = settings.get("num_cpus")
+        os.environ.setdefault("RAY_worker_niceness", "0")  # trials at `rlkit train`'s priority (Ray's: 15)
         ray.init(address="local", num_cpus=int(ncpu) if ncpu else None, include_dashboard=False,
                  object_store_memory=LOCAL_OBJECT_STORE, **quiet)  # fmt: skip
         started = True
