@@ -141,3 +141,33 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, m
     assert [c["n"] for c in summary["configs"]] == [2, 2] and summary["trials"]["done"] == 4
     assert (out / "curves.png").read_bytes().startswith(b"\x89PNG")
     assert main(["sweep", f"resume={out}", "ui=none"]) == 0 and len(ran) == 4  # all done: nothing runs
+
+
+def test_live_table_plain_lines_and_rich_rows() -> None:
+    import io
+
+    from rlkit.frontend.sweep_plan import Trial
+    from rlkit.frontend.sweep_table import SweepTable
+
+    trials = [Trial("00_a=1", 0, []), Trial("00_a=1", 1, [])]
+    out = io.StringIO()
+    table = SweepTable(trials, "plain", total_steps=1000, stream=out)
+    table.event("00_a=1/seed_0", "running")
+    table.event("00_a=1/seed_0", None, {"step": 500, "eval": 3.0, "best": 4.0, "node": "n1"})
+    table.event(
+        "00_a=1/seed_0", None, {"step": 600, "eval": 3.0, "best": 4.0, "node": "n1"}
+    )  # no news: no line
+    table.event("00_a=1/seed_0", "retrying")
+    assert out.getvalue().splitlines() == [
+        "rlkit sweep: 00_a=1/seed_0 running step 0 eval - best -",
+        "rlkit sweep: 00_a=1/seed_0 running step 500 eval 3.00 best 4.00 node n1",
+        "rlkit sweep: 00_a=1/seed_0 retrying (retry 1) step 600 eval 3.00 best 4.00 node n1",
+    ]
+    rich = io.StringIO()
+    live = SweepTable(trials, "rich", total_steps=1000, stream=rich)
+    live.start()
+    live.event("00_a=1/seed_1", "done", {"step": 1000, "eval": 5.0, "best": 5.0, "node": "n2"})
+    live.stop()
+    text = rich.getvalue()
+    assert "1 pending, 1 done" in text and "5.00" in text and "n2" in text
+    assert SweepTable(trials, "none", stream=io.StringIO()).mode == "none"
