@@ -153,7 +153,7 @@ def run(sweep_dir: Path, trials: list[Trial], settings: dict[str, Any], table: S
     tuner = tune.Tuner(
         tune.with_resources(_trainable, resources),
         param_space=space,
-        tune_config=tune.TuneConfig(reuse_actors=False),
+        tune_config=tune.TuneConfig(reuse_actors=True),  # a worker process serves trial after trial
         run_config=run_config,
     )
     with warnings.catch_warnings():
