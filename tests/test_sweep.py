@@ -171,3 +171,36 @@ def test_live_table_plain_lines_and_rich_rows() -> None:
     text = rich.getvalue()
     assert "1 pending, 1 done" in text and "5.00" in text and "n2" in text
     assert SweepTable(trials, "none", stream=io.StringIO()).mode == "none"
+
+
+def test_reeval_seeds_retrain_the_best_configuration_on_fresh_seeds(tmp_path, monkeypatch, capsys) -> None:
+    asked: list[list[str]] = []
+
+    def fake_run(sweep_dir, trials, settings, table, key):
+        asked.append([t.name for t in trials])
+        for trial in trials:
+            train_in_process(trial_dir(sweep_dir, trial), *trial.overrides)
+        return {}
+
+    monkeypatch.setattr(sweep_ray, "connect", lambda settings: False)
+    monkeypatch.setattr(sweep_ray, "run", fake_run)
+    out = tmp_path / "sw"
+    args = [
+        "sweep",
+        "agent.alpha=0.01,0.5",
+        "seeds=2",
+        "total_steps=300",
+        "eval.episodes=2",
+        "eval.every=300",
+    ]
+    assert main([*args, "sweep.reeval_seeds=2", f"out={out}", "ui=none"]) == 0
+    best = json.loads((out / "summary.json").read_text())["configs"][:2]
+    winner = max(best, key=lambda c: c["iqm"])["config"]  # (a tie keeps the first)
+    assert asked[1] == [
+        f"reeval_{winner}/seed_2",
+        f"reeval_{winner}/seed_3",
+    ]  # unused seeds, after the 4 trials
+    summary = json.loads((out / "summary.json").read_text())
+    assert [c["config"] for c in summary["configs"]][-1] == f"reeval_{winner}"
+    assert summary["configs"][-1]["n"] == 2 and summary["trials"]["done"] == 6
+    assert Plan.load(out).fresh == {f"reeval_{winner}": [2, 3]}

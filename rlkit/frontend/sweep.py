@@ -16,6 +16,7 @@ without re-running finished trials.
 from __future__ import annotations
 
 import csv
+import json
 import os
 import sys
 from pathlib import Path
@@ -120,6 +121,12 @@ def main(argv: list[str]) -> int:
         sweep_ray.disconnect(started)
 
 
+def _wants_reeval(plan: Plan, sweep_dir: Path) -> bool:
+    """sweep.reeval_seeds is set, not yet planned, and every trial finished."""
+    done = all(finished(sweep_dir, t) for t in plan.trials())
+    return bool(plan.settings.get("reeval_seeds")) and not plan.fresh and done
+
+
 def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
     """Runs the unfinished trials, writes the results; the exit status."""
     trials = plan.trials()
@@ -142,6 +149,13 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
         nodes.update({name: row.node for name, row in table.rows.items() if row.node})
         text = write_results(sweep_dir, plan, nodes, errors)
     resume = f"{command('rlkit')} sweep resume={hydra_value(str(sweep_dir))}"
+    best = json.loads((sweep_dir / "summary.json").read_text(encoding="utf-8"))["best"]
+    if not interrupted and best and _wants_reeval(plan, sweep_dir):
+        if ui != "none":
+            print(f"rlkit sweep: re-training the best configuration, {best}, on fresh seeds", flush=True)
+        plan.add_reeval(best)
+        plan.save(sweep_dir)
+        return _run(plan, sweep_dir, ui, total_steps)
     if interrupted:
         print(f"rlkit sweep: interrupted; finished trials are kept. Continue with: {resume}", file=sys.stderr)
         return 130

@@ -36,6 +36,7 @@ SETTINGS = {
     "storage": "folder every node of a multi-node cluster can read and write (NFS); the sweep dir goes there",
     "max_retries": "times a crashed trial is retried from its last checkpoint (default 2)",
     "num_cpus": "CPUs of the local Ray (default: all)",
+    "reeval_seeds": "N: after the sweep, re-train the best configuration on N fresh seeds (default 0)",
 }
 OTHER_KEYS = {
     "seeds": "seeds per configuration: N (0..N-1) or a list [3,4] (default 3)",
@@ -46,7 +47,7 @@ OTHER_KEYS = {
 DISTRIBUTION = re.compile(r"(uniform|loguniform|randint|choice)\((.*)\)")
 DEFAULTS: dict[str, Any] = {"search": "grid", "samples": 10, "seed": 0, "cpus_per_trial": 1.0,
                             "gpus_per_trial": 0.0, "address": None, "storage": None, "max_retries": 2,
-                            "num_cpus": None}  # fmt: skip
+                            "num_cpus": None, "reeval_seeds": 0}  # fmt: skip
 
 
 @dataclass
@@ -72,14 +73,21 @@ class Plan:
     configs: dict[str, list[str]]  # name -> the overrides that make it
     seeds: list[int]
     settings: dict[str, Any] = field(default_factory=lambda: dict(DEFAULTS))
+    fresh: dict[str, list[int]] = field(default_factory=dict)  # re-evaluations: config -> its own seeds
 
     def trials(self) -> list[Trial]:
-        """Every (configuration, seed), seeds alternating across configurations."""
-        return [
-            Trial(name, seed, [*self.common, *over, f"seed={seed}"])
-            for seed in self.seeds
-            for name, over in self.configs.items()
-        ]
+        """Every (configuration, seed), seeds alternating across configurations; re-evaluations last."""
+        main = [(n, seed) for seed in self.seeds for n in self.configs if n not in self.fresh]
+        fresh = [(n, seed) for n, seeds in self.fresh.items() for seed in seeds]
+        return [Trial(n, seed, [*self.common, *self.configs[n], f"seed={seed}"]) for n, seed in main + fresh]
+
+    def add_reeval(self, best: str) -> str:
+        """Adds `reeval_<best>`: the best configuration again, on settings['reeval_seeds'] unused seeds (as RL
+        Zoo recommends: the search's own seeds flatter the winner)."""
+        name, first = f"reeval_{best}", max(self.seeds) + 1
+        self.configs[name] = list(self.configs[best])
+        self.fresh[name] = list(range(first, first + int(self.settings["reeval_seeds"])))
+        return name
 
     def save(self, sweep_dir: Path) -> None:
         """Writes <sweep dir>/sweep.json."""
@@ -148,7 +156,7 @@ def settings_of(opts: dict[str, str]) -> dict[str, Any]:
         or out["max_retries"] < 0
     ):
         raise UserError("rlkit sweep: sweep.samples and sweep.cpus_per_trial must be positive, "
-                        "sweep.gpus_per_trial and sweep.max_retries >= 0")  # fmt: skip
+                        "sweep.gpus_per_trial, sweep.max_retries and sweep.reeval_seeds >= 0")  # fmt: skip
     return out
 
 
