@@ -135,7 +135,8 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
     nodes = _old_nodes(sweep_dir)
     for t in trials:
         if t not in todo:
-            table.event(t.name, "done", {"node": nodes.get(t.name, "")})
+            row = table.rows[t.name]  # finished earlier: shown as done, without a line of its own
+            row.status, row.node = "done", nodes.get(t.name, "")
     if len(todo) < len(trials) and ui != "none":
         print(f"rlkit sweep: {len(trials) - len(todo)} of {len(trials)} trials already finished", flush=True)
     errors, interrupted = {}, False
