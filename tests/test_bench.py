@@ -5,13 +5,11 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-import numpy as np
 import pytest
 
 from rlkit.core.errors import UserError
 from rlkit.frontend.bench import AgentSpec, main, parse_agent, parse_args, parse_list
 from rlkit.frontend.bench_report import RunResult, aggregate, steps_to_threshold, table_markdown
-from rlkit.frontend.plots import align_curves, band
 
 
 def test_agent_lists_and_per_agent_overrides() -> None:
@@ -60,12 +58,20 @@ def test_steps_to_threshold_and_aggregate_by_hand() -> None:
     assert b["steps_to_threshold"] == 200.0 and b["threshold_reached"] == 1
 
 
-def test_curves_align_on_the_union_of_steps() -> None:
-    steps, values = align_curves([([1, 2], [1.0, 3.0]), ([1, 2, 3], [3.0, 5.0, 7.0])])
-    assert steps.tolist() == [1, 2, 3] and np.isnan(values[0, 2])
-    mean, low, high = band(values)
-    assert mean.tolist() == [2.0, 4.0, 7.0]
-    assert low.tolist() == [1.0, 3.0, 7.0] and high.tolist() == [3.0, 5.0, 7.0]
+def test_bench_rows_carry_the_robust_statistics() -> None:
+    runs = [
+        RunResult("a", s, 100, 1.0, v, 0.0, ([100], [v]), "r") for s, v in enumerate([1.0, 2.0, 3.0, 10.0])
+    ]
+    runs += [
+        RunResult("b", s, 100, 1.0, v, 0.0, ([100], [v]), "r") for s, v in enumerate([0.0, 2.0, 2.0, 2.0])
+    ]
+    a, b = aggregate(runs, ["a", "b"], threshold=None)
+    assert a["final_return_iqm"] == 2.5 and a["final_return_median"] == 2.5  # mean of the middle two
+    low, high = a["final_return_iqm_ci"]
+    assert 1.0 <= low <= 2.5 <= high <= 10.0
+    # b against a: of 16 pairs, b wins 1 (2 > 1) x 3, ties 1 (2 == 2) x 3 -> (3 + 1.5) / 16
+    assert b["p_better_than_first"] == pytest.approx(4.5 / 16) and a["p_better_than_first"] == 0.5
+    assert "| a | 4 |" in table_markdown([a, b], None) and "2.5 [" in table_markdown([a, b], None)
 
 
 def test_tiny_bench_writes_table_results_and_plot(tmp_path: Path, capsys) -> None:

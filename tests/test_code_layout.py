@@ -174,7 +174,7 @@ def test_rlkit_modules_are_imported_at_the_top_except_where_a_comment_says_why()
 
 
 def test_the_cli_module_loads_no_torch_ale_or_sb3() -> None:
-    heavy = "{'torch', 'ale_py', 'stable_baselines3'}"
+    heavy = "{'torch', 'ale_py', 'stable_baselines3', 'ray'}"
     code = f"import sys, rlkit.frontend.cli; print(sorted({heavy} & set(sys.modules)))"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "[]"

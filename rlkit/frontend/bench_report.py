@@ -14,6 +14,7 @@ import numpy as np
 
 from rlkit.core.diskio import write_text
 from rlkit.frontend.plots import plot_learning_curves
+from rlkit.frontend.stats import describe, probability_of_improvement
 
 
 @dataclass
@@ -70,6 +71,7 @@ def aggregate(results: list[RunResult], labels: list[str], threshold: float | No
                 "wall_time_s": wall / max(len(mine), 1),
                 "final_return_mean": float(finals.mean()),
                 "final_return_std": float(finals.std()),
+                **_robust(finals if mine else np.array([])),
                 "threshold_reached": len(hits),
                 "steps_to_threshold": float(np.mean(hits)) if hits else None,
             }
@@ -77,17 +79,31 @@ def aggregate(results: list[RunResult], labels: list[str], threshold: float | No
     base = (
         rows[0]["steps_per_s"] if rows and rows[0]["seeds"] else None
     )  # None: the first agent's runs failed
+    first = [r.final_mean for r in results if r.label == labels[0] and r.error is None] if labels else []
     for row in rows:
         row["speed_vs_first"] = row["steps_per_s"] / base if base and row["seeds"] else None
+        mine = [r.final_mean for r in results if r.label == row["agent"] and r.error is None]
+        row["p_better_than_first"] = probability_of_improvement(mine, first) if mine and first else None
     return rows
+
+
+def _robust(finals: np.ndarray) -> dict[str, Any]:
+    """Median, IQM and its 95% stratified-bootstrap CI of the final returns (rlkit.frontend.stats)."""
+    d = describe(finals.tolist())
+    return {
+        "final_return_median": d["median"],
+        "final_return_iqm": d["iqm"],
+        "final_return_iqm_ci": d["iqm_ci"],
+    }
 
 
 def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
     """The results table in Markdown."""
     thr = f"steps to {threshold:g}" if threshold is not None else "steps to threshold"
     first = rows[0]["agent"]
-    head = f"| agent | seeds | steps/s | speed vs {first} | wall time / run (s) | final eval return | {thr} |"
-    lines = [head, "|---|---:|---:|---:|---:|---:|---:|"]
+    head = f"| agent | seeds | steps/s | speed vs {first} | wall time / run (s) | final eval return "
+    head += f"| IQM [95% CI] | P(> {first}) | {thr} |"
+    lines = [head, "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for r in rows:
         seeds = f"{r['seeds']} ({r['failed']} failed)" if r.get("failed") else f"{r['seeds']}"
         if threshold is None:
@@ -98,7 +114,8 @@ def table_markdown(rows: list[dict[str, Any]], threshold: float | None) -> str:
             to = f"{r['steps_to_threshold']:,.0f} ({r['threshold_reached']}/{r['seeds']})"
         lines.append(
             f"| {r['agent']} | {seeds} | {r['steps_per_s']:,.0f} | {_ratio(r['speed_vs_first'])} "
-            f"| {r['wall_time_s']:.1f} | {r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} | {to} |"
+            f"| {r['wall_time_s']:.1f} | {r['final_return_mean']:.1f} ± {r['final_return_std']:.1f} "
+            f"| {_iqm_cell(r)} | {_share(r.get('p_better_than_first'))} | {to} |"
         )
     return "\n".join(lines)
 
@@ -129,6 +146,19 @@ def write_report(
     }
     write_text(out / "results.json", json.dumps(record, indent=2) + "\n")
     return table
+
+
+def _iqm_cell(row: dict[str, Any]) -> str:
+    """'97.5 [95.0, 100.0]', or 'n/a' without finished runs."""
+    low, high = row.get("final_return_iqm_ci") or (None, None)
+    if row.get("final_return_iqm") is None or low is None:
+        return "n/a"
+    return f"{row['final_return_iqm']:.1f} [{low:.1f}, {high:.1f}]"
+
+
+def _share(value: float | None) -> str:
+    """'0.75', or 'n/a'."""
+    return "n/a" if value is None else f"{value:.2f}"
 
 
 def _ratio(value: float | None) -> str:

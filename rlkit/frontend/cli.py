@@ -33,6 +33,7 @@ from rlkit.frontend.keyargs import command_help
 from rlkit.frontend.options import GROUPS, group_options
 from rlkit.frontend.play import play_command
 from rlkit.frontend.rundir import check_new_run_dir, holds_run, hydra_value, locked_run_dir, resolve_run_dir
+from rlkit.frontend.sweep import main as sweep_main
 
 SUBCOMMANDS = {
     "train": "train an agent on an env (Hydra overrides: agent=..., env=..., any.key=value)",
@@ -40,6 +41,7 @@ SUBCOMMANDS = {
     "eval": "score a run's checkpoint over greedy episodes: a table and eval.json",
     "bench": "compare agents on one env, same budget and seeds: table, results.json, learning curves",
     "data": "make pix2pix A|B folders from any image folder: the book's process.py operations (data --help)",
+    "sweep": "grid or random search over train overrides x seeds on Ray: IQM with CIs, curves, results.csv",
 }
 
 
@@ -185,6 +187,8 @@ def main(argv: list[str] | None = None) -> int:
                 print(data_help())
                 return 0
             return data_command(rest)
+        if command == "sweep":
+            return sweep_main(rest)
         if command in ("play", "eval"):
             if "-h" in rest or "--help" in rest:
                 print(command_help(command))

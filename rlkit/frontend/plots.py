@@ -1,40 +1,24 @@
-"""Learning-curve figures for `rlkit bench`: mean line and min-max band across seeds, per agent (PNG)."""
+"""Learning-curve figures for `rlkit bench` and `rlkit sweep`: per agent or configuration, the IQM over seeds
+with its 95% bootstrap band and thin per-seed lines, on a common step grid (rlkit.frontend.stats), as PNG."""
 
 from __future__ import annotations
 
 import io
-import warnings
 from pathlib import Path
 
-import numpy as np
-
 from rlkit.core.diskio import writing
-
-Curve = tuple[list[int], list[float]]  # (env steps, eval return means) of one run
-
-
-def align_curves(curves: list[Curve]) -> tuple[np.ndarray, np.ndarray]:
-    """(steps, values): the union of the runs' eval steps, and a (runs, steps) matrix with NaN for gaps."""
-    steps = np.array(sorted({s for xs, _ in curves for s in xs}), dtype=np.int64)
-    index = {int(s): i for i, s in enumerate(steps)}
-    values = np.full((len(curves), len(steps)), np.nan)
-    for row, (xs, ys) in enumerate(curves):
-        for x, y in zip(xs, ys):
-            values[row, index[int(x)]] = y
-    return steps, values
-
-
-def band(values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(mean, min, max) over runs at each step, ignoring runs without a value there."""
-    with np.errstate(all="ignore"), warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)  # all-NaN columns stay NaN
-        return np.nanmean(values, axis=0), np.nanmin(values, axis=0), np.nanmax(values, axis=0)
+from rlkit.frontend.stats import Curve, curve_band, resample_curves, step_grid
 
 
 def plot_learning_curves(
-    curves: dict[str, list[Curve]], path: Path, title: str, threshold: float | None = None
+    curves: dict[str, list[Curve]],
+    path: Path,
+    title: str,
+    threshold: float | None = None,
+    ylabel: str = "evaluation return (greedy)",
 ) -> Path:
-    """Writes a PNG: per agent, the mean eval return across seeds and its min-max band, against env steps."""
+    """Writes a PNG: per agent (or configuration), the IQM across seeds with its 95% stratified-bootstrap band
+    and each seed's curve as a thin line, against env steps."""
     import matplotlib  # ~0.5 s to import: only when a plot is drawn
 
     matplotlib.use("Agg")
@@ -45,14 +29,17 @@ def plot_learning_curves(
         runs = [c for c in runs if c[0]]
         if not runs:
             continue
-        steps, values = align_curves(runs)
-        mean, low, high = band(values)
-        (line,) = ax.plot(steps, mean, label=f"{label} ({len(runs)} seeds)", linewidth=1.8)
+        steps = step_grid(runs)
+        values = resample_curves(runs, steps)
+        mid, low, high = curve_band(values)
+        (line,) = ax.plot(steps, mid, label=f"{label} (IQM, {len(runs)} seeds)", linewidth=1.8)
         ax.fill_between(steps, low, high, color=line.get_color(), alpha=0.2, linewidth=0)
+        for row in values:
+            ax.plot(steps, row, color=line.get_color(), linewidth=0.6, alpha=0.35)
     if threshold is not None:
         ax.axhline(threshold, color="gray", linestyle="--", linewidth=1, label=f"threshold {threshold:g}")
     ax.set_xlabel("env steps")
-    ax.set_ylabel("evaluation return (greedy)")
+    ax.set_ylabel(ylabel)
     ax.set_title(title)
     ax.grid(alpha=0.3)
     ax.legend(loc="best", fontsize=8)
