@@ -18,7 +18,6 @@ Works with any detection task env (rlkit.envs.detection: shapes_detection, voc).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
 
 import numpy as np
 import torch
@@ -58,7 +57,7 @@ class DetectorConfig:
     name: str = "detector"
     lr: float = 1e-3
     weight_decay: float = 0.0
-    width: int = 32
+    width: int = 16
     anchor_min: float = 10.0
     anchor_max: float = 32.0
     pos_iou: float = 0.5
@@ -137,7 +136,8 @@ def detection_loss(
     """Cross-entropy on positives and hard negatives (neg_per_pos per positive, per image) plus smooth-L1
     on positives' offsets, each divided by the number of positives; out (N, A, C + 5), labels (N, A)."""
     logits, deltas = out[..., :-4], out[..., -4:]
-    ce = F.cross_entropy(logits.flatten(0, 1), labels.clamp(min=0).flatten(), reduction="none").view_as(labels)
+    ce = F.cross_entropy(logits.flatten(0, 1), labels.clamp(min=0).flatten(), reduction="none")
+    ce = ce.view_as(labels)
     pos, neg = labels > 0, labels == 0
     n_pos = pos.sum(dim=1, keepdim=True)
     hardness = torch.where(neg, ce.detach(), torch.full_like(ce, -1.0))
@@ -146,7 +146,7 @@ def detection_loss(
     norm = n_pos.sum().clamp(min=1).float()
     cls_loss = ce[pos | hard_neg].sum() / norm
     box_loss = F.smooth_l1_loss(deltas[pos], offsets[pos], reduction="sum", beta=1 / 9) / norm
-    return cls_loss + box_loss, {"cls_loss": float(cls_loss), "box_loss": float(box_loss)}
+    return cls_loss + box_loss, {"cls_loss": float(cls_loss.detach()), "box_loss": float(box_loss.detach())}
 
 
 class DetectorAgent(ModelCheckpointMixin):
@@ -232,7 +232,8 @@ class DetectorAgent(ModelCheckpointMixin):
         if tr is None:
             return {}
         anchors = self.anchors(*tr.obs.shape[-2:])
-        pairs = [anchor_targets(anchors, t.float().cpu(), self.cfg.pos_iou, self.cfg.neg_iou) for t in targets]
+        cfg = self.cfg
+        pairs = [anchor_targets(anchors, t.float().cpu(), cfg.pos_iou, cfg.neg_iou) for t in targets]
         labels = torch.stack([p[0] for p in pairs])
         labels[mask.cpu() == 0] = -1
         labels = labels.to(self.device)

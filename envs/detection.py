@@ -1,4 +1,4 @@
-"""Object detection as a task env (book chapter 5): a step shows a minibatch of images, the action is the boxes.
+"""Object detection as a task env (book chapter 5): a step shows a minibatch of images, the action the boxes.
 
 Description:
     An episode is one epoch over a split of images with boxes; `ShapesDetectionEnv` (rlkit/ShapesDetection-v0,
@@ -67,7 +67,11 @@ def draw_boxes(image: np.ndarray, dets: np.ndarray, names: tuple[str, ...], min_
         colour = palette[cls % len(palette)]
         pen.rectangle([float(v) for v in row[:4]], outline=colour)
         name = names[cls] if cls < len(names) else str(cls)
-        pen.text((float(row[0]) + 1, float(row[1]) + 1), name if score is None else f"{name} {score:.2f}", fill=colour)
+        pen.text(
+            (float(row[0]) + 1, float(row[1]) + 1),
+            name if score is None else f"{name} {score:.2f}",
+            fill=colour,
+        )
     return canvas
 
 
@@ -77,8 +81,15 @@ class DetectionEnv(gym.Env):
     metadata = {"render_modes": ["rgb_array"], "render_fps": 1}
     headline = Headline("mAP@0.5", "map50")
 
-    def _setup(self, images: np.ndarray, objects: list[np.ndarray], names: tuple[str, ...], split: str,
-               batch_size: int, render_mode: str | None) -> None:
+    def _setup(
+        self,
+        images: np.ndarray,
+        objects: list[np.ndarray],
+        names: tuple[str, ...],
+        split: str,
+        batch_size: int,
+        render_mode: str | None,
+    ) -> None:
         check_choice("split", split, SPLITS)
         check_positive("batch_size", batch_size)
         if render_mode is not None:

@@ -2,10 +2,10 @@
 
 Each scene is an RGB image (3, S, S) uint8 with 1-6 objects of CLASSES (circle, square, triangle, cross),
 each of a random size (from 12% to 50% of the image side), aspect (0.7-1.4), colour and place; objects may
-overlap (the later one drawn on top, covering at most `max_overlap` of the smaller box, so each stays visible). The background is
-a random crop of china.jpg or flower.jpg (scikit-learn's sample images, in its wheel), rescaled, dimmed and
-with its contrast lowered, so the texture is real but the shapes stay visible. The same seed gives the
-same scenes; the train and test splits draw from different seeds (a held-out set).
+overlap (the later one drawn on top, covering at most `max_overlap` of the smaller box, so each stays
+visible). The background is a random crop of china.jpg or flower.jpg (scikit-learn's sample images, in its
+wheel), rescaled, with its contrast lowered, so the texture is real but the shapes stay visible. The same
+seed gives the same scenes; the train and test splits draw from different seeds (a held-out set).
 """
 
 from __future__ import annotations

@@ -20,6 +20,7 @@ from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, play_episode
 from rlkit.envs.factory import make_env
 from rlkit.frontend.compose import compose_config
+from rlkit.frontend.inputs import play_inputs
 from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
@@ -93,6 +94,8 @@ def play_command(args: list[str]) -> int:
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
+    out = Path(opts["out"]) if "out" in opts else default_out
+    sampled = sampled or play_inputs(probe, opts, agent, prefix == "random", out)  # input=: the user's files
     probe.close()
     if sampled:
         return 0
