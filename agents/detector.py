@@ -207,23 +207,28 @@ class DetectorAgent(ModelCheckpointMixin):
     def detect(self, out: torch.Tensor, hw: tuple[int, int], nms: bool) -> np.ndarray:
         """(N, max_dets, 6) boxes, score, class from the net's output; class -1 marks empty rows."""
         out = out.float().cpu()
-        anchors = self.anchors(*hw)
-        probs = out[..., :-4].softmax(dim=-1)[..., 1:]  # (N, A, C) without background
-        result = np.zeros((len(out), self.max_dets, 6), dtype=np.float32)
+        n = len(out)
+        probs = out[..., :-4].softmax(dim=-1)[..., 1:].flatten(1)  # (N, A * C) without background
+        k = min(PRE_NMS if nms else self.max_dets, probs.shape[1])
+        scores, flat = probs.topk(k, dim=1)  # the best (anchor, class) pairs of each image
+        a, cls = flat // self.num_classes, flat % self.num_classes
+        deltas = out[..., -4:].gather(1, a[..., None].expand(-1, -1, 4))
+        boxes = decode_boxes(deltas.flatten(0, 1) * BOX_STD, self.anchors(*hw)[a.flatten()]).view(n, k, 4)
+        boxes[..., 0::2] = boxes[..., 0::2].clamp(0, hw[1])
+        boxes[..., 1::2] = boxes[..., 1::2].clamp(0, hw[0])
+        result = np.zeros((n, self.max_dets, 6), dtype=np.float32)
         result[..., 5] = -1
-        for i in range(len(out)):
-            scores, flat = probs[i].flatten().topk(min(PRE_NMS if nms else self.max_dets, probs[i].numel()))
-            keep = scores >= self.cfg.score_threshold
-            scores, flat = scores[keep], flat[keep]
-            a, cls = flat // self.num_classes, flat % self.num_classes
-            boxes = decode_boxes(out[i, a, -4:] * BOX_STD, anchors[a])
-            boxes[:, 0::2] = boxes[:, 0::2].clamp(0, hw[1])
-            boxes[:, 1::2] = boxes[:, 1::2].clamp(0, hw[0])
+        for i in range(n):
+            keep = torch.nonzero(scores[i] >= self.cfg.score_threshold).flatten()
             if nms and self.cfg.nms_iou < 1.0:
-                kept = batched_nms(boxes, scores, cls, self.cfg.nms_iou)
-                boxes, scores, cls = boxes[kept], scores[kept], cls[kept]
-            k = min(len(scores), self.max_dets)
-            result[i, :k, :4], result[i, :k, 4], result[i, :k, 5] = boxes[:k], scores[:k], cls[:k]
+                keep = keep[batched_nms(boxes[i, keep], scores[i, keep], cls[i, keep], self.cfg.nms_iou)]
+            keep = keep[: self.max_dets]
+            m = len(keep)
+            result[i, :m, :4], result[i, :m, 4], result[i, :m, 5] = (
+                boxes[i, keep],
+                scores[i, keep],
+                cls[i, keep],
+            )
         return result
 
     def update(self) -> dict[str, float]:
