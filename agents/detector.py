@@ -8,7 +8,7 @@ the hardest negatives (3 per positive: SSD's hard-negative mining, where the boo
 random) plus smooth-L1 on the positives' offsets (scaled by 0.1/0.2, the usual box-coder variances).
 Inference (explore=False) decodes every class score above `score_threshold`, keeps the best 200 and applies
 per-class NMS at `nms_iou` (1.0: no NMS), up to 100 boxes per image. While training, act() reuses the
-training forward pass and answers the top 100 (anchor, class) pairs without NMS (a cheap, rough training mAP).
+training forward pass and answers the top 20 (anchor, class) pairs without NMS (a cheap, rough training mAP).
 
 The conv stack is our own, small enough to train on a 2-core CPU in minutes; a pretrained backbone (the
 pretrained-vision issue's agents/backbones.py) can replace `features` later without changing the head.
@@ -35,6 +35,7 @@ STRIDE = 8
 RATIOS = (0.5, 1.0, 2.0)
 BOX_STD = torch.tensor([0.1, 0.1, 0.2, 0.2])  # offsets are divided by these before the loss
 PRE_NMS = 200
+TRAIN_DETECTIONS = 20  # answered per image while training (the rough training mAP; cheap to score)
 
 
 @dataclass
@@ -209,7 +210,7 @@ class DetectorAgent(ModelCheckpointMixin):
         out = out.float().cpu()
         n = len(out)
         probs = out[..., :-4].softmax(dim=-1)[..., 1:].flatten(1)  # (N, A * C) without background
-        k = min(PRE_NMS if nms else self.max_dets, probs.shape[1])
+        k = min(PRE_NMS if nms else min(TRAIN_DETECTIONS, self.max_dets), probs.shape[1])
         scores, flat = probs.topk(k, dim=1)  # the best (anchor, class) pairs of each image
         a, cls = flat // self.num_classes, flat % self.num_classes
         deltas = out[..., -4:].gather(1, a[..., None].expand(-1, -1, 4))

@@ -7,8 +7,9 @@ trivial baseline answers, for every image and every class, the 64 square anchors
 per cell) with random scores: the chance level of the metric. Side by side in the same process, a bare
 PyTorch loop trains the same network (same init seed, Adam, loss, anchor matching, minibatch size and
 steps) on the same arrays; the ratios of images/s (rlkit / bare) for training (the runner's whole train()
-minus its final evaluation) and for inference (an epoch of the test env through act()/step() vs the model
-and the same decoding + NMS on the array) measure what the runner and the env protocol cost.
+minus its final evaluation) and for inference (an epoch of the test env through act()/step(), scored at its
+end, vs the model, the same decoding + NMS and the same mAP on the arrays) measure what the runner and the
+env protocol cost.
 
     .venv/bin/python benchmarks/detection.py --steps 600 --out /tmp/detection.json
 """
@@ -108,9 +109,9 @@ def run_bare(steps: int, seed: int) -> dict:
         for i in range(0, len(test_env.images), b):
             chunk = test_env.images[i : i + b]
             dets += list(helper.detect(model(torch.from_numpy(chunk)), chunk.shape[-2:], nms=True))
-    infer_ips = len(test_env.images) / (time.perf_counter() - t1)
     found = [d[d[:, 5] >= 0] for d in dets]
     metrics = detection_metrics(found, test_env.objects, len(test_env.class_names))
+    infer_ips = len(test_env.images) / (time.perf_counter() - t1)  # scored too, as the env's epoch is
     return {
         "train_ips": train_ips,
         "infer_ips": infer_ips,
