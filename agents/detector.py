@@ -219,9 +219,14 @@ class DetectorAgent(ModelCheckpointMixin):
         boxes[..., 1::2] = boxes[..., 1::2].clamp(0, hw[0])
         result = np.zeros((n, self.max_dets, 6), dtype=np.float32)
         result[..., 5] = -1
+        if not nms:  # training: the top k pairs as they are, those under the threshold left empty
+            k = min(k, self.max_dets)
+            result[:, :k, :4], result[:, :k, 4] = boxes[:, :k], scores[:, :k]
+            result[:, :k, 5] = torch.where(scores[:, :k] >= self.cfg.score_threshold, cls[:, :k], -1)
+            return result
         for i in range(n):
             keep = torch.nonzero(scores[i] >= self.cfg.score_threshold).flatten()
-            if nms and self.cfg.nms_iou < 1.0:
+            if self.cfg.nms_iou < 1.0:
                 keep = keep[batched_nms(boxes[i, keep], scores[i, keep], cls[i, keep], self.cfg.nms_iou)]
             keep = keep[: self.max_dets]
             m = len(keep)

@@ -20,7 +20,8 @@ info:
     mAP@[.5:.95]) and map50_coco (rlkit.envs.detection_metrics), logged as eval/<key>.
 Arguments (ShapesDetectionEnv):
     split (train | test), size (train scenes: 1024; test: 256), image_size (64), batch_size (32),
-    max_objects (6), seed (scene seed: 0; the test split uses seed + 1,000,003), render_mode.
+    max_objects (6), max_detections (answers per image: 25, as a scene has at most 6 objects; VOC: 100),
+    seed (scene seed: 0; the test split uses seed + 1,000,003), render_mode.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ from rlkit.envs.detection_metrics import detection_metrics
 from rlkit.envs.shapes_scenes import CLASSES, make_scenes
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive, num_batches, pad_batch, tile_grid
 
-MAX_DETECTIONS = 100  # rows of an image's answer (COCO's cap)
+MAX_DETECTIONS = 100  # rows of an image's answer (COCO's cap; env.kwargs.max_detections)
 TEST_SEED_OFFSET = 1_000_003  # the test split's scenes come from another seed: held out
 
 
@@ -89,9 +90,11 @@ class DetectionEnv(gym.Env):
         split: str,
         batch_size: int,
         render_mode: str | None,
+        max_detections: int = MAX_DETECTIONS,
     ) -> None:
         check_choice("split", split, SPLITS)
         check_positive("batch_size", batch_size)
+        check_positive("max_detections", max_detections)
         if render_mode is not None:
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         if len(images) == 0:
@@ -102,8 +105,8 @@ class DetectionEnv(gym.Env):
         self.batch_size, self.shuffle = batch_size, split == "train"
         self.batches_per_epoch = num_batches(len(images), batch_size)
         self.observation_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
-        low = np.full((batch_size, MAX_DETECTIONS, 6), -np.inf, dtype=np.float32)
-        high = np.full((batch_size, MAX_DETECTIONS, 6), np.inf, dtype=np.float32)
+        low = np.full((batch_size, max_detections, 6), -np.inf, dtype=np.float32)
+        high = np.full((batch_size, max_detections, 6), np.inf, dtype=np.float32)
         low[..., 5], high[..., 5] = -1, len(names) - 1
         self.action_space = spaces.Box(low, high, dtype=np.float32)
         self._order, self._batch, self._dets, self._gts, self._last = np.arange(len(images)), 0, [], [], None
@@ -192,6 +195,7 @@ class ShapesDetectionEnv(DetectionEnv):
         image_size: int = 64,
         batch_size: int = 32,
         max_objects: int = 6,
+        max_detections: int = 25,
         seed: int = 0,
         render_mode: str | None = None,
     ):
@@ -203,4 +207,4 @@ class ShapesDetectionEnv(DetectionEnv):
             raise UserError(f"env.kwargs.image_size={image_size!r} is invalid: it must be an integer >= 32")
         scene_seed = seed if split == "train" else seed + TEST_SEED_OFFSET
         images, objects = make_scenes(size, scene_seed, image_size, max_objects)
-        self._setup(images, objects, CLASSES, split, batch_size, render_mode)
+        self._setup(images, objects, CLASSES, split, batch_size, render_mode, max_detections)

@@ -15,7 +15,7 @@ from PIL import Image
 from rlkit.agents.detection_ops import encode_boxes, make_anchors
 from rlkit.agents.detector import DetectorAgent, anchor_targets, detection_loss
 from rlkit.core.checkpoint import load_checkpoint
-from rlkit.envs.detection import MAX_DETECTIONS, ShapesDetectionEnv
+from rlkit.envs.detection import ShapesDetectionEnv
 from rlkit.envs.detection_metrics import detection_metrics, mean_ap
 from rlkit.envs.shapes_scenes import CLASSES, make_scenes
 from rlkit.envs.voc import VocEnv, read_annotation
@@ -92,7 +92,7 @@ def answers(env: ShapesDetectionEnv, rows: np.ndarray) -> np.ndarray:
 
 def test_an_oracle_scores_map_1_at_the_epochs_last_step_only() -> None:
     env = ShapesDetectionEnv(split="test", size=10, batch_size=4)
-    assert env.action_space.shape == (4, MAX_DETECTIONS, 6) and env.action_space.high[0, 0, 5] == 3
+    assert env.action_space.shape == (4, 25, 6) and env.action_space.high[0, 0, 5] == 3
     obs, _ = env.reset(seed=0)
     rewards = []
     for _ in range(env.batches_per_epoch):  # 4 + 4 + 2 (padded, masked)
