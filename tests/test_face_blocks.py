@@ -1,14 +1,19 @@
-"""Issue 18 (faces part, building blocks): center loss and its update rule, triplet loss and mining, and the
-verification metrics (10-fold split and accuracy, VAL@FAR, AUC, EER) against hand-computed values."""
+"""Issue 18 (faces part, building blocks): center loss and its update rule, triplet loss and mining, the
+verification metrics (10-fold split and accuracy, VAL@FAR, AUC, EER) against hand-computed values, and the
+LFW folder/pairs reader on a fixture."""
 
 from __future__ import annotations
 
 import math
+from pathlib import Path
 
 import numpy as np
+import pytest
 import torch
 
 from rlkit.agents.embedding_losses import center_loss, mine_triplets, triplet_loss, update_centers
+from rlkit.core.errors import UserError
+from rlkit.envs.face_folder import identities, read_pairs
 from rlkit.envs.verification import folds, kfold_accuracy, roc_auc_eer, val_at_far, verification_metrics
 
 
@@ -67,3 +72,28 @@ def test_verification_metrics_by_hand() -> None:
     assert val_at_far(perfect, same, 1e-3) == (1.0, 0.0)
     m = verification_metrics(perfect, same)
     assert m["accuracy"] == 1.0 and m["auc"] == 1.0 and m["eer"] == 0.0
+
+
+def write_lfw(root: Path) -> Path:
+    """Three people (ann: 2 images, bob: 1, cid: 3) and a pairs file with a header, 2 same and 2 different."""
+    for name, n in (("ann", 2), ("bob", 1), ("cid", 3)):
+        (root / name).mkdir(parents=True)
+        for k in range(1, n + 1):
+            (root / name / f"{name}_{k:04d}.jpg").write_bytes(b"jpg")
+    pairs = root / "pairs.txt"
+    pairs.write_text("2 1\nann 1 2\nann 1 bob 1\ncid 1 3\nbob 1 cid 2\n")
+    return pairs
+
+
+def test_lfw_pairs_and_identities_from_a_fixture(tmp_path: Path) -> None:
+    pairs_file = write_lfw(tmp_path)
+    pairs, same = read_pairs(tmp_path, pairs_file)
+    assert same.tolist() == [True, False, True, False]
+    assert pairs[1] == (tmp_path / "ann" / "ann_0001.jpg", tmp_path / "bob" / "bob_0001.jpg")
+    assert {k: len(v) for k, v in identities(tmp_path, min_images=2).items()} == {"ann": 2, "cid": 3}
+    pairs_file.write_text("ann 1 7\n")
+    with pytest.raises(UserError, match="ann_0007.jpg not found"):
+        read_pairs(tmp_path, pairs_file)
+    pairs_file.write_text("ann one two\n")
+    with pytest.raises(UserError, match="is not 'name n1 n2'"):
+        read_pairs(tmp_path, pairs_file)
