@@ -232,3 +232,10 @@ def test_voc_trains_through_the_cli_and_a_wrong_root_fails_in_one_line(tmp_path:
 def test_bad_scene_arguments_fail_in_one_line(capsys, bad: str) -> None:
     err = one_line_error(capsys, ["train", *SMALL, f"env.kwargs.{bad}", "total_steps=1"])
     assert f"env.kwargs.{bad.split('=')[0]}" in err
+
+
+def test_shapes_detection_passes_gymnasiums_env_checker() -> None:
+    from gymnasium.utils.env_checker import check_env
+
+    with pytest.warns(UserWarning, match="infinity"):  # boxes and scores are unbounded
+        check_env(ShapesDetectionEnv(size=8, batch_size=4), skip_render_check=True)
