@@ -73,3 +73,11 @@ for _id, _kwargs in {
 }.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point="rlkit.envs.cyclegan:UnpairedEnv", kwargs=_kwargs)
+# Detection tasks (envs/detection.py, envs/voc.py): obs = images, action = boxes; an episode is one epoch.
+DETECTION = {
+    "rlkit/ShapesDetection-v0": "rlkit.envs.detection:ShapesDetectionEnv",
+    "rlkit/VOC-v0": "rlkit.envs.voc:VocEnv",
+}
+for _id, _entry in DETECTION.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry)

@@ -253,12 +253,10 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
         paths.append(write_index(out_dir / "index.html", rows))
         return paths
 
-    def translate_files(self, agent: Any, out_dir: str | Path, prefix: str, inputs: str | Path) -> list[Path]:
+    def translate_files(self, agent: Any, out_dir: str | Path, prefix: str, files: list[Path]) -> list[Path]:
         """`rlkit play run=... input=<image or folder>`: each image translated, with index.html. A
         bundled-photo task first applies its operation (a photo is greyed for colorize, blanked for inpaint,
         ...) and shows the photo as the target; a folder task translates the image as it is (no target)."""
-        path = Path(inputs)
-        files = data.image_files(path) if path.is_dir() else [path]
         out_dir, rows, paths = Path(out_dir), [], []
         for file in files:
             image = data.fit_crop(data.read_image(file), 16)

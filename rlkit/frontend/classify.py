@@ -14,21 +14,8 @@ import numpy as np
 
 from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
-from rlkit.envs.image_folder import EXTENSIONS, image_files
 from rlkit.envs.supervised import save_png
-
-
-def input_paths(given: str) -> list[Path]:
-    """The image files `input=` names: the file itself, or the images directly in a folder."""
-    path = Path(given).expanduser()
-    if path.is_dir():
-        found = image_files(path)
-        if not found:
-            raise UserError(f"input={given}: the folder holds no images ({', '.join(EXTENSIONS)})")
-        return found
-    if not path.is_file():
-        raise UserError(f"input={given}: no such file or folder")
-    return [path]
+from rlkit.frontend.inputs import input_paths
 
 
 def top_classes(scores: np.ndarray, names: list[str], top: int) -> list[tuple[str, float]]:
@@ -61,7 +48,7 @@ def play_classify(
     ):
         raise UserError(
             f"input= needs a trained image classifier run (agent=finetune env=image_folder) or image "
-            f"translation run (agent=pix2pix env=colorize, ...), not "
+            f"translation (agent=pix2pix env=colorize, ...) or detection run (agent=detector), not "
             f"{'a random policy' if random_policy else 'a run'} on {env_name}"
         )
     try:

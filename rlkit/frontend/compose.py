@@ -28,7 +28,8 @@ from rlkit.frontend.options import GROUPS, SEARCHPATH, choice_error, group_optio
 from rlkit.frontend.rundir import MOVED_KEYS, resume_overrides
 from rlkit.frontend.schemas import register_run_schemas, store_agent_schema
 
-PATH_KEYS = ("path", "data_dir")  # env.kwargs that name a file or folder: stored absolute in the run's config
+# env.kwargs that name a file or folder: stored absolute in the run's config
+PATH_KEYS = ("path", "data_dir", "root")
 E_NOTATION = re.compile(r"[+-]?\d+(\.\d*)?[eE]\+?\d+")
 
 

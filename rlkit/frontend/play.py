@@ -21,6 +21,7 @@ from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, p
 from rlkit.envs.factory import make_env
 from rlkit.frontend.classify import play_classify
 from rlkit.frontend.compose import compose_config
+from rlkit.frontend.inputs import input_paths, play_inputs
 from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
@@ -96,13 +97,13 @@ def play_command(args: list[str]) -> int:
     translates = writes_files and callable(getattr(probe.unwrapped, "translate_files", None))  # input= below
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
+    out = Path(opts["out"]) if "out" in opts else default_out
     if not sampled and "show" in opts:  # show=saliency,fooling,classes: pictures of what the network sees
         run_dir = None if prefix == "random" else Path(opts["run"])
-        out = Path(opts["out"]) if "out" in opts else default_out
         sampled = play_visualize(probe, opts, agent, run_dir, out)
-    classify_out = Path(opts["out"]) if "out" in opts else default_out
-    if not translates:
-        sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, classify_out)
+    sampled = sampled or play_inputs(probe, opts, agent, prefix == "random", out)  # input=: detection
+    if not translates:  # input= for a classifier (a translation run's input= is answered below)
+        sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, out)
     probe.close()
     if sampled:
         return 0
@@ -144,7 +145,7 @@ def _write_rollout_files(agent: Any, cfg: Any, out_dir: Path, prefix: str, input
     try:
         with writing(out_dir):
             if inputs:
-                paths = env.unwrapped.translate_files(agent, out_dir, prefix, inputs)
+                paths = env.unwrapped.translate_files(agent, out_dir, prefix, input_paths(inputs))
             else:
                 paths = env.unwrapped.rollout_files(agent, out_dir, prefix)
             for path in paths:

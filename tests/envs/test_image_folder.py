@@ -98,7 +98,7 @@ def test_train_then_play_prints_the_top_classes(tmp_path, monkeypatch, capsys) -
     assert main(["play", f"run={run}", f"input={root / 'blue'}", "top=1"]) == 0
     out = capsys.readouterr().out.splitlines()
     assert out[0].endswith("0.jpg:") and out[1].startswith("blue (score") and len(out) == 12
-    assert "no such file or folder" in one_line_error(capsys, ["play", f"run={run}", "input=nope.png"])
+    assert "does not exist" in one_line_error(capsys, ["play", f"run={run}", "input=nope.png"])
     assert "top=0 is invalid" in one_line_error(capsys, ["play", f"run={run}", f"input={root}", "top=0"])
 
 
