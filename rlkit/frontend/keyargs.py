@@ -12,7 +12,7 @@ from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS
 from rlkit.frontend.sample import SAMPLE_KEYS
 
 CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the envs, too heavy for --help)
-    "input": "image files/folders, comma-separated: a classifier prints top classes, translators and detectors draw",
+    "input": "images or folders, comma-separated: classifiers print top classes, translators/detectors draw",
     "top": "with input=: how many classes to print per image (default 5, the book's)",
     "show": "image classifier runs: saliency,fooling,classes,dream,style: pictures to <run>/videos",
     "style": "with show=style: the style image (input= is the content image)",
