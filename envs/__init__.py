@@ -42,3 +42,7 @@ GAN = {
 for _id, (_entry, _kwargs) in GAN.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)
+
+# Sequence-to-sequence tasks (envs/translation.py): an episode is one epoch; corpus BLEU at its last step.
+if "rlkit/Translation-v0" not in gym.registry:
+    gym.register(id="rlkit/Translation-v0", entry_point="rlkit.envs.translation:TranslationEnv")
