@@ -92,8 +92,8 @@ def translation_shapes(ctx: AgentContext) -> tuple[int, int, int]:
     )
     if not fits:
         raise IncompatibleError(
-            f"agent '{ctx.agent_name}' needs a translation task env (observation: source ids (batch, length); "
-            f"action: target ids (batch, length)), but env '{ctx.env_name}' has observation space "
+            f"agent '{ctx.agent_name}' needs a translation task env (observation: source ids (batch, "
+            f"length); action: target ids (batch, length)), but env '{ctx.env_name}' has observation space "
             f"{describe_space(obs)} and action space {describe_space(act)}. Use env=translation."
         )
     return int(obs.high.max()) + 1, int(act.high.max()) + 1, int(act.shape[1])
@@ -149,7 +149,9 @@ class Seq2SeqAgent(ModelCheckpointMixin):
 
     def translate(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """One sentence's translation ids (answer_len,) and attention (answer_len, S) or None."""
-        ids, att = self.decode(torch.as_tensor(np.asarray(src)[None], device=self.device).long(), self.cfg.beam)
+        ids, att = self.decode(
+            torch.as_tensor(np.asarray(src)[None], device=self.device).long(), self.cfg.beam
+        )
         return ids[0].cpu().numpy(), None if att is None else att[0].float().cpu().numpy()
 
     def update(self) -> dict[str, float]:

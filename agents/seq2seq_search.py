@@ -73,7 +73,7 @@ def beam_search(
         lengths, done = new_len.gather(1, beam), done.gather(1, beam) | (word == EOS)
         history = torch.cat([history.gather(1, beam[..., None].expand_as(history)), word[..., None]], dim=2)
         flat = (beam + torch.arange(b, device=dev)[:, None] * k).view(-1)
-        state = map_state(state, lambda s: s[:, flat])
+        state = map_state(state, lambda s, flat=flat: s[:, flat])
         if w is not None:
             w = w.view(b, k, 1, -1).gather(1, beam[..., None, None].expand(b, k, 1, w.shape[-1]))
             if att_history is not None:

@@ -43,8 +43,15 @@ def corpus_bleu(hypotheses: list[str], references: list[str]) -> float:
     return float(sacrebleu.corpus_bleu(hypotheses, [references], tokenize="none", force=True).score)
 
 
-def file_corpus(prefix: str, src: str, tgt: str, split: str, test_prefix: str | None, vocab_prefix: str | None,
-                max_vocab: int) -> tuple[list[tuple[str, str]], list[str], list[str]]:  # fmt: skip
+def file_corpus(
+    prefix: str,
+    src: str,
+    tgt: str,
+    split: str,
+    test_prefix: str | None,
+    vocab_prefix: str | None,
+    max_vocab: int,
+) -> tuple[list[tuple[str, str]], list[str], list[str]]:
     """(pairs of the split, source vocabulary, target vocabulary) of files in the book's NMT layout."""
     folder = Path(prefix).expanduser().parent
     if split == "test":
@@ -53,7 +60,8 @@ def file_corpus(prefix: str, src: str, tgt: str, split: str, test_prefix: str | 
             if not found:
                 raise UserError(
                     f"env.kwargs.test_prefix: no test files next to {prefix} (looked for "
-                    f"{', '.join(f'{p}.{src}' for p in TEST_PREFIXES)} in {folder}); give env.eval_kwargs.test_prefix"
+                    f"{', '.join(f'{p}.{src}' for p in TEST_PREFIXES)} in {folder}); give "
+                    "env.eval_kwargs.test_prefix"
                 )
             test_prefix = str(found[0])
         pairs = read_parallel(test_prefix, src, tgt)
@@ -120,7 +128,12 @@ class TranslationEnv(SupervisedEnv):
         render_mode: str | None = None,
     ):
         check_choice("split", split, SPLITS)
-        for key, value in (("n_train", n_train), ("n_test", n_test), ("max_len", max_len), ("max_vocab", max_vocab)):
+        for key, value in (
+            ("n_train", n_train),
+            ("n_test", n_test),
+            ("max_len", max_len),
+            ("max_vocab", max_vocab),
+        ):
             check_positive(key, value)
         if prefix:
             pairs, self.src_vocab, self.tgt_vocab = file_corpus(
@@ -172,15 +185,17 @@ class TranslationEnv(SupervisedEnv):
 
     # ----- what a person looks at --------------------------------------------------------------------------
     def render(self) -> str | None:
-        """The last scored batch's first 3 sentences: source, reference and the model's answer (ansi)."""
-        if self.render_mode != "ansi" or self._last is None:
+        """The last scored batch's first 3 sentences: source, reference and the model's answer (ansi);
+        before the first step, the first batch's without an answer."""
+        if self.render_mode != "ansi":
             return None
-        obs, target, pred, mask = self._last
+        obs, target, pred, mask = self._last or (self._current, self._target(), None, self._mask())
         lines = []
         for k in np.flatnonzero(mask)[:3]:
             lines += [f"src: {' '.join(words_of(obs[k], self.src_vocab))}",
                       f"ref: {' '.join(words_of(target[k], self.tgt_vocab))}",
-                      f"out: {' '.join(words_of(pred[k], self.tgt_vocab))}", ""]  # fmt: skip
+                      f"out: {'?' if pred is None else ' '.join(words_of(pred[k], self.tgt_vocab))}",
+                      ""]  # fmt: skip
         return "\n".join(lines)
 
     def encode_text(self, text: str) -> np.ndarray:
@@ -204,7 +219,9 @@ class TranslationEnv(SupervisedEnv):
         lines = [f"source:      {' '.join(src_words)}", f"translation: {' '.join(out_words)}"]
         if attention is not None:
             path = Path(out_dir) / f"{prefix}_attention.png"
-            attention_png(attention[: len(out_words) + 1, : len(src_words)], src_words, [*out_words, "</s>"], path)
+            attention_png(
+                attention[: len(out_words) + 1, : len(src_words)], src_words, [*out_words, "</s>"], path
+            )
             lines.append(f"Wrote {path}")
         return lines
 

@@ -27,22 +27,32 @@ import numpy as np
 from rlkit.core.errors import UserError
 from rlkit.core.tokens import EOS, SPECIALS, UNK
 
-NOUNS = (
-    "dog cat bird horse farmer teacher king queen river tree house garden city boat book apple stone song "
-    "letter window door mountain village friend soldier student doctor baker fox wolf"
-).split()
-ADJECTIVES = "big small red blue old young happy quiet green dark bright tall brave clever lazy strong".split()
+NOUNS = [
+    "dog", "cat", "bird", "horse", "farmer", "teacher", "king", "queen", "river", "tree", "house",
+    "garden", "city", "boat", "book", "apple", "stone", "song", "letter", "window", "door", "mountain",
+    "village", "friend", "soldier", "student", "doctor", "baker", "fox", "wolf",
+]  # fmt: skip
+ADJECTIVES = [
+    "big", "small", "red", "blue", "old", "young", "happy", "quiet", "green", "dark", "bright", "tall",
+    "brave", "clever", "lazy", "strong",
+]  # fmt: skip
 VERBS = {  # lemma: (3rd person singular present, plural present, past)
-    "see": ("sees", "see", "saw"), "like": ("likes", "like", "liked"), "follow": ("follows", "follow", "followed"),
+    "see": ("sees", "see", "saw"), "like": ("likes", "like", "liked"),
+    "follow": ("follows", "follow", "followed"),
     "carry": ("carries", "carry", "carried"), "find": ("finds", "find", "found"),
     "help": ("helps", "help", "helped"), "watch": ("watches", "watch", "watched"),
     "paint": ("paints", "paint", "painted"), "build": ("builds", "build", "built"),
     "visit": ("visits", "visit", "visited"), "love": ("loves", "love", "loved"),
     "call": ("calls", "call", "called"), "feed": ("feeds", "feed", "fed"), "hide": ("hides", "hide", "hid"),
 }  # fmt: skip
-DETERMINERS = {"the": ("the", "the"), "a": ("a", "some"), "this": ("this", "these"), "every": ("every", "all")}
-PREPOSITIONS = "near under behind with".split()
-ADVERBS = "quickly slowly often never".split()
+DETERMINERS = {
+    "the": ("the", "the"),
+    "a": ("a", "some"),
+    "this": ("this", "these"),
+    "every": ("every", "all"),
+}
+PREPOSITIONS = ["near", "under", "behind", "with"]
+ADVERBS = ["quickly", "slowly", "often", "never"]
 CONJUNCTIONS = ("and", "but", "because")
 PLURALS = {"city": "cities", "fox": "foxes", "wolf": "wolves", "church": "churches"}
 _SYLLABLES = [c + v for c in "bdfghklmnprstvz" for v in "aeiou"]
@@ -110,7 +120,9 @@ def toy_sentence(rng: random.Random, max_len: int) -> tuple[list[str], list[str]
             return src, tgt
 
 
-def toy_corpus(n: int, seed: int, max_len: int = 50, exclude: set[str] | None = None) -> list[tuple[str, str]]:
+def toy_corpus(
+    n: int, seed: int, max_len: int = 50, exclude: set[str] | None = None
+) -> list[tuple[str, str]]:
     """`n` distinct sentence pairs ("english", "toy") from `seed`; sources in `exclude` are skipped."""
     rng, seen = random.Random(seed), set(exclude or ())
     pairs: list[tuple[str, str]] = []
@@ -125,7 +137,12 @@ def toy_corpus(n: int, seed: int, max_len: int = 50, exclude: set[str] | None = 
 
 def toy_vocabularies() -> tuple[list[str], list[str]]:
     """Every word the generator can write: (English vocabulary, toy-language vocabulary), specials first."""
-    src = [*NOUNS, *(PLURALS.get(n, n + "s") for n in NOUNS), *ADJECTIVES, *(f for v in VERBS.values() for f in v)]
+    src = [
+        *NOUNS,
+        *(PLURALS.get(n, n + "s") for n in NOUNS),
+        *ADJECTIVES,
+        *(f for v in VERBS.values() for f in v),
+    ]
     src += [*(f for d in DETERMINERS.values() for f in d), *PREPOSITIONS, *ADVERBS, *CONJUNCTIONS]
     tgt = [LEXICON[w] + e for w in (*NOUNS, *DETERMINERS) for e in ("", "en")]
     tgt += [LEXICON[a] + e for a in ADJECTIVES for e in ("", "i")]
@@ -138,7 +155,9 @@ def toy_vocabularies() -> tuple[list[str], list[str]]:
 def read_lines(path: Path) -> list[str]:
     """The stripped lines of a UTF-8 file; UserError naming the path when it is missing or not UTF-8."""
     if not path.is_file():
-        raise UserError(f"env.kwargs.prefix: file {path} not found (expected one tokenised sentence per line)")
+        raise UserError(
+            f"env.kwargs.prefix: file {path} not found (expected one tokenised sentence per line)"
+        )
     try:
         return [line.strip() for line in path.read_text(encoding="utf-8").splitlines()]
     except UnicodeDecodeError as err:
@@ -150,7 +169,9 @@ def read_parallel(prefix: str | Path, src: str, tgt: str) -> list[tuple[str, str
     a, b = Path(f"{prefix}.{src}"), Path(f"{prefix}.{tgt}")
     left, right = read_lines(a), read_lines(b)
     if len(left) != len(right):
-        raise UserError(f"{a} has {len(left)} lines but {b} has {len(right)}: a parallel corpus needs as many")
+        raise UserError(
+            f"{a} has {len(left)} lines but {b} has {len(right)}: a parallel corpus needs as many"
+        )
     pairs = [(s, t) for s, t in zip(left, right) if s and t]
     if not pairs:
         raise UserError(f"{a} and {b} hold no sentence pair")

@@ -10,6 +10,7 @@ from typing import Any
 from rlkit.core.errors import UserError
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS
 from rlkit.frontend.sample import SAMPLE_KEYS
+from rlkit.frontend.translate import TRANSLATE_KEYS
 
 RENDERS = ("auto", "text", "gif", "mp4", "both", "human")
 PLAY_KEYS = {
@@ -26,6 +27,7 @@ PLAY_KEYS = {
     "out": "folder for GIF/MP4 (default <run dir>/videos, or runs/play/<env> with env=)",
     "max_steps": f"step cap per episode, for envs without one (default {DEFAULT_MAX_EPISODE_STEPS})",
     **SAMPLE_KEYS,
+    **TRANSLATE_KEYS,
 }
 EVAL_KEYS = {
     "run": "a run directory (required)",

@@ -24,6 +24,7 @@ from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
 from rlkit.frontend.terminal import MODES, TerminalAnimation, status_line
+from rlkit.frontend.translate import play_translate
 from rlkit.frontend.video import has_display, headless_pixels, record_episode, render_modes
 
 
@@ -93,6 +94,8 @@ def play_command(args: list[str]) -> int:
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))
     seed = number(opts, "seed", int, default_seed)
     sampled = play_sample(probe, opts, agent, prefix == "random", cfg.env.name, seed)  # text tasks
+    out = Path(opts["out"]) if "out" in opts else default_out
+    sampled = sampled or play_translate(probe, opts, agent, prefix == "random", out, prefix)  # translation
     probe.close()
     if sampled:
         return 0
