@@ -24,7 +24,14 @@ from rlkit.envs.translation_data import LEXICON, toy_corpus, toy_vocabularies
 from rlkit.frontend.cli import main
 from tests.conftest import ctrl_c_at_update
 
-SMALL = ["agent=seq2seq", "env=translation", "ui=none", "num_threads=1", "agent.units=16", "agent.num_layers=1"]
+SMALL = [
+    "agent=seq2seq",
+    "env=translation",
+    "ui=none",
+    "num_threads=1",
+    "agent.units=16",
+    "agent.num_layers=1",
+]
 TINY = ["env.kwargs.n_train=96", "env.kwargs.n_test=40", "env.kwargs.batch_size=32", "env.kwargs.max_len=20"]
 
 
@@ -42,7 +49,9 @@ def test_generated_corpus_is_seeded_and_its_splits_are_disjoint() -> None:
     lengths = [len(s.split()) for s in train.sources + test.sources]
     assert min(lengths) >= 3 and max(lengths) <= 50 and max(lengths) > 30  # long sentences exist
     src_vocab, tgt_vocab = toy_vocabularies()
-    assert train.src_vocab == src_vocab and not (train.inputs == UNK).any() and not (train.targets == UNK).any()
+    assert (
+        train.src_vocab == src_vocab and not (train.inputs == UNK).any() and not (train.targets == UNK).any()
+    )
     assert tgt_vocab[:4] == ["<pad>", "<unk>", "<s>", "</s>"]
 
 
