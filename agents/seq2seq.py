@@ -117,14 +117,23 @@ class Seq2SeqAgent(ModelCheckpointMixin):
     def __init__(self, cfg: Seq2SeqConfig, ctx: AgentContext):
         cfg.validate()
         self.cfg, self.device = cfg, torch.device(ctx.device)
-        src_vocab, tgt_vocab, self.answer_len = translation_shapes(ctx)
         self.rng = RandomStream(ctx.seed, self.device)  # initialisation and dropout draw from it
         with self.rng:
-            self.model = Seq2Seq(src_vocab, tgt_vocab, cfg).to(self.device)
+            model, self.answer_len = self.build(cfg, ctx)
+        self.model = model.to(self.device)
         self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
         self.updates = 0
         self._batch: Transition | None = None
         self._forward = None  # ModelCheckpointMixin's cache: unused (teacher forcing needs the targets)
+
+    def build(self, cfg: Any, ctx: AgentContext) -> tuple[torch.nn.Module, int]:
+        """(the network, the answer length) for the env's spaces; IncompatibleError for another env."""
+        src_vocab, tgt_vocab, answer_len = translation_shapes(ctx)
+        return Seq2Seq(src_vocab, tgt_vocab, cfg), answer_len
+
+    def inputs(self, obs: np.ndarray) -> torch.Tensor:
+        """The network's input for observations (num_envs, batch, ...): (num_envs * batch, ...)."""
+        return torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1).long()
 
     def decode(self, src: torch.Tensor, beam: int) -> tuple[torch.Tensor, Any]:
         """(ids (B, answer_len), attention (B, answer_len, S) or None) of source ids (B, S), in eval mode."""
@@ -143,15 +152,12 @@ class Seq2SeqAgent(ModelCheckpointMixin):
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Translations of each env's minibatch: (num_envs, batch, answer_len) int64 target ids."""
         n, b = obs.shape[:2]
-        src = torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1).long()
-        ids, _ = self.decode(src, 1 if explore else self.cfg.beam)
+        ids, _ = self.decode(self.inputs(obs), 1 if explore else self.cfg.beam)
         return ids.cpu().numpy().reshape(n, b, -1)
 
     def translate(self, src: np.ndarray) -> tuple[np.ndarray, np.ndarray | None]:
         """One sentence's translation ids (answer_len,) and attention (answer_len, S) or None."""
-        ids, att = self.decode(
-            torch.as_tensor(np.asarray(src)[None], device=self.device).long(), self.cfg.beam
-        )
+        ids, att = self.decode(self.inputs(np.asarray(src)[None, None]), self.cfg.beam)
         return ids[0].cpu().numpy(), None if att is None else att[0].float().cpu().numpy()
 
     def update(self) -> dict[str, float]:
@@ -160,7 +166,7 @@ class Seq2SeqAgent(ModelCheckpointMixin):
         if tr is None:
             return {}
         dev = self.device
-        src = torch.as_tensor(np.asarray(tr.obs), device=dev).flatten(0, 1).long()
+        src = self.inputs(tr.obs)
         targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=dev).long()
         rows = torch.as_tensor(np.concatenate([i["mask"] for i in tr.info]), device=dev, dtype=torch.float32)
         prev = torch.cat([torch.full_like(targets[:, :1], BOS), targets[:, :-1]], dim=1)

@@ -46,3 +46,5 @@ for _id, (_entry, _kwargs) in GAN.items():
 # Sequence-to-sequence tasks (envs/translation.py): an episode is one epoch; corpus BLEU at its last step.
 if "rlkit/Translation-v0" not in gym.registry:
     gym.register(id="rlkit/Translation-v0", entry_point="rlkit.envs.translation:TranslationEnv")
+if "rlkit/ShapesCaptions-v0" not in gym.registry:
+    gym.register(id="rlkit/ShapesCaptions-v0", entry_point="rlkit.envs.shapes_captions:ShapesCaptionsEnv")
