@@ -15,6 +15,7 @@ the closest training image in pixel space.
 from __future__ import annotations
 
 import random
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -22,7 +23,7 @@ from gymnasium import spaces
 
 from rlkit.core.headline import Headline
 from rlkit.core.tokens import SPECIALS, words_of
-from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
+from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
 from rlkit.envs.translation_data import encode
 
 COLORS = {"red": (220, 40, 40), "green": (40, 170, 60), "blue": (40, 80, 220), "yellow": (230, 200, 30)}
@@ -56,7 +57,8 @@ def scene_captions(rng: random.Random, objects: list[tuple[str, str, str]]) -> l
 
 def caption_vocabulary() -> list[str]:
     """Every word a caption can hold, after the four specials."""
-    words = "a there is on grey background picture of left right to the and".split()
+    words = ["a", "there", "is", "on", "grey", "background", "picture", "of", "left", "right", "to", "the"]
+    words.append("and")
     words += [*COLORS, *(w for s in SHAPES.values() for w in s), *(w for s in SIZES.values() for w in s)]
     return [*SPECIALS, *dict.fromkeys(words)]
 
@@ -79,15 +81,20 @@ def draw_scene(objects: list[tuple[str, str, str]], rng: random.Random) -> np.nd
     return img.transpose(2, 0, 1).copy()
 
 
-def shapes_dataset(n: int, seed: int) -> tuple[np.ndarray, list[list[str]]]:
-    """`n` scenes from `seed`: images (n, 3, 32, 32) uint8 and five captions each."""
+def shapes_dataset(
+    n: int, seed: int, exclude: set[bytes] | None = None
+) -> tuple[np.ndarray, list[list[str]]]:
+    """`n` scenes from `seed`: images (n, 3, 32, 32) uint8 and five captions each; images whose bytes are in
+    `exclude` are skipped (so a train split never holds a test picture)."""
     rng = random.Random(seed)
     images, captions = [], []
-    for _ in range(n):
+    while len(images) < n:
         objects = [(rng.choice(list(SIZES)), rng.choice(list(COLORS)), rng.choice(list(SHAPES)))
                    for _ in range(rng.choice((1, 2)))]  # fmt: skip
-        images.append(draw_scene(objects, rng))
-        captions.append(scene_captions(rng, objects))
+        image, caps = draw_scene(objects, rng), scene_captions(rng, objects)
+        if exclude is None or image.tobytes() not in exclude:
+            images.append(image)
+            captions.append(caps)
     return np.stack(images), captions
 
 
@@ -125,8 +132,9 @@ class ShapesCaptionsEnv(SupervisedEnv):
     0, and at the last step of an epoch the epoch's BLEU-4 (0-100).
 
     ## Arguments
-    split ("train" | "test"), n_train (4000), n_test (500), data_seed (0: train from seed 0, test from
-    1000003), max_len (16), batch_size (64), shuffle (None: True for train), render_mode (None | "ansi").
+    split ("train" | "test"), n_train (4000), n_test (500), data_seed (0: train from seed 0 without any test
+    picture, test from 1000003), max_len (16), batch_size (64), shuffle (None: True for train), render_mode
+    (None | "ansi").
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
@@ -147,10 +155,15 @@ class ShapesCaptionsEnv(SupervisedEnv):
         check_choice("split", split, SPLITS)
         for key, value in (("n_train", n_train), ("n_test", n_test), ("max_len", max_len)):
             check_positive(key, value)
-        n, seed = (n_train, data_seed) if split == "train" else (n_test, data_seed + 1_000_003)
-        images, self.captions = shapes_dataset(n, seed)
+        images, self.captions = shapes_dataset(n_test, data_seed + 1_000_003)
+        if split == "train":
+            test = {img.tobytes() for img in images}
+            images, self.captions = shapes_dataset(n_train, data_seed, exclude=test)
+        n = len(images)
         self.vocab, self.split = caption_vocabulary(), split
-        self.all_ids = np.stack([encode(c, self.vocab, max_len, eos=True) for c in self.captions])  # (n, 5, L)
+        self.all_ids = np.stack(
+            [encode(c, self.vocab, max_len, eos=True) for c in self.captions]
+        )  # (n, 5, L)
         obs_space = spaces.Box(0, 255, (batch_size, 3, SIDE, SIDE), np.uint8)
         act_space = spaces.Box(0, len(self.vocab) - 1, (batch_size, max_len), np.int64)
         self._pick = np.zeros(n, dtype=np.int64)
@@ -196,3 +209,27 @@ class ShapesCaptionsEnv(SupervisedEnv):
             out = "?" if pred is None else " ".join(words_of(pred[k], self.vocab))
             lines += [f"ref: {' '.join(words_of(target[k], self.vocab))}", f"out: {out}", ""]
         return "\n".join(lines)
+
+    def rollout_files(self, agent: Any, out_dir: str | Path, prefix: str = "latest") -> list[Path]:
+        """Writes <prefix>_captions.png: the first 12 test images with the agent's caption and a reference."""
+        n = min(12, len(self.inputs))
+        pred = agent.act(np.asarray(self.inputs[:n])[None], explore=False)[0]
+        hyps = [" ".join(words_of(p, self.vocab)) for p in pred]
+        sheet = caption_sheet(self.inputs[:n], hyps, [c[0] for c in self.captions[:n]])
+        return [save_png(sheet, Path(out_dir) / f"{prefix}_captions.png")]
+
+
+def caption_sheet(images: np.ndarray, captions: list[str], references: list[str]) -> np.ndarray:
+    """Images (n, 3, H, W) scaled 3x, each with its generated caption and a reference caption beside it."""
+    from PIL import Image, ImageDraw  # Pillow: only when a picture is drawn
+
+    scale, text_w = 3, 330
+    h, w = images.shape[2] * scale, images.shape[3] * scale
+    canvas = Image.new("RGB", (w + text_w, len(images) * (h + 4)), (255, 255, 255))
+    pen = ImageDraw.Draw(canvas)
+    for k, (img, cap, ref) in enumerate(zip(images, captions, references)):
+        tile = Image.fromarray(img.transpose(1, 2, 0)).resize((w, h), Image.NEAREST)
+        canvas.paste(tile, (0, k * (h + 4)))
+        pen.text((w + 6, k * (h + 4) + h // 2 - 14), cap, fill=(0, 0, 0))
+        pen.text((w + 6, k * (h + 4) + h // 2 + 2), f"ref: {ref}", fill=(120, 120, 120))
+    return np.asarray(canvas)
