@@ -119,54 +119,24 @@ def nearest_neighbour_captions(train_images: np.ndarray, train_captions: list[li
     return out
 
 
-class ShapesCaptionsEnv(SupervisedEnv):
-    """Caption minibatches of generated scenes; an episode is one epoch, its return the epoch's BLEU-4.
-
-    ## Observation Space
-    Box(0, 255, (batch_size, 3, 32, 32), uint8).
-
-    ## Action Space
-    Box(0, vocab - 1, (batch_size, max_len), int64): caption ids, each ended by ``</s>``.
-
-    ## Rewards
-    0, and at the last step of an epoch the epoch's BLEU-4 (0-100).
-
-    ## Arguments
-    split ("train" | "test"), n_train (4000), n_test (500), data_seed (0: train from seed 0 without any test
-    picture, test from 1000003), max_len (16), batch_size (64), shuffle (None: True for train), render_mode
-    (None | "ansi").
-    """
+class CaptionsEnv(SupervisedEnv):
+    """Images with five reference captions each: the scoring, teaching captions and pictures of a captioning
+    task (subclasses load images and captions, then call `setup`)."""
 
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
     reward_key = "exact_match"
     headline = Headline("BLEU-4", "bleu4", decimals=2)
 
-    def __init__(
-        self,
-        split: str = "train",
-        n_train: int = 4000,
-        n_test: int = 500,
-        data_seed: int = 0,
-        max_len: int = 16,
-        batch_size: int = 64,
-        shuffle: bool | None = None,
-        render_mode: str | None = None,
-    ):
-        check_choice("split", split, SPLITS)
-        for key, value in (("n_train", n_train), ("n_test", n_test), ("max_len", max_len)):
-            check_positive(key, value)
-        images, self.captions = shapes_dataset(n_test, data_seed + 1_000_003)
-        if split == "train":
-            test = {img.tobytes() for img in images}
-            images, self.captions = shapes_dataset(n_train, data_seed, exclude=test)
-        n = len(images)
-        self.vocab, self.split = caption_vocabulary(), split
-        self.all_ids = np.stack(
-            [encode(c, self.vocab, max_len, eos=True) for c in self.captions]
-        )  # (n, 5, L)
-        obs_space = spaces.Box(0, 255, (batch_size, 3, SIDE, SIDE), np.uint8)
-        act_space = spaces.Box(0, len(self.vocab) - 1, (batch_size, max_len), np.int64)
-        self._pick = np.zeros(n, dtype=np.int64)
+    def setup(self, images: np.ndarray, captions: list[list[str]], vocab: list[str], split: str,
+              max_len: int, batch_size: int, shuffle: Any, render_mode: Any) -> None:  # fmt: skip
+        """Encodes the captions (each image's first five, cycled when it has fewer); starts the env."""
+        check_positive("max_len", max_len)
+        self.captions = [[c[k % len(c)] for k in range(CAPTIONS)] for c in captions]
+        self.vocab, self.split = vocab, split
+        self.all_ids = np.stack([encode(c, vocab, max_len, eos=True) for c in self.captions])  # (n, 5, L)
+        obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
+        act_space = spaces.Box(0, len(vocab) - 1, (batch_size, max_len), np.int64)
+        self._pick = np.zeros(len(images), dtype=np.int64)
         self._epoch: list[tuple[str, list[str]]] = []
         shuffle = split == "train" if shuffle is None else shuffle
         super().__init__(images, self.all_ids[:, 0], batch_size, shuffle, obs_space, act_space, render_mode)
@@ -217,6 +187,45 @@ class ShapesCaptionsEnv(SupervisedEnv):
         hyps = [" ".join(words_of(p, self.vocab)) for p in pred]
         sheet = caption_sheet(self.inputs[:n], hyps, [c[0] for c in self.captions[:n]])
         return [save_png(sheet, Path(out_dir) / f"{prefix}_captions.png")]
+
+
+class ShapesCaptionsEnv(CaptionsEnv):
+    """Caption minibatches of generated scenes; an episode is one epoch, its return the epoch's BLEU-4.
+
+    ## Observation Space
+    Box(0, 255, (batch_size, 3, 32, 32), uint8).
+
+    ## Action Space
+    Box(0, vocab - 1, (batch_size, max_len), int64): caption ids, each ended by ``</s>``.
+
+    ## Rewards
+    0, and at the last step of an epoch the epoch's BLEU-4 (0-100).
+
+    ## Arguments
+    split ("train" | "test"), n_train (4000), n_test (500), data_seed (0: train from seed 0 without any test
+    picture, test from 1000003), max_len (16), batch_size (64), shuffle (None: True for train), render_mode
+    (None | "ansi").
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        n_train: int = 4000,
+        n_test: int = 500,
+        data_seed: int = 0,
+        max_len: int = 16,
+        batch_size: int = 64,
+        shuffle: bool | None = None,
+        render_mode: str | None = None,
+    ):
+        check_choice("split", split, SPLITS)
+        for key, value in (("n_train", n_train), ("n_test", n_test)):
+            check_positive(key, value)
+        images, captions = shapes_dataset(n_test, data_seed + 1_000_003)
+        if split == "train":
+            test = {img.tobytes() for img in images}
+            images, captions = shapes_dataset(n_train, data_seed, exclude=test)
+        self.setup(images, captions, caption_vocabulary(), split, max_len, batch_size, shuffle, render_mode)
 
 
 def caption_sheet(images: np.ndarray, captions: list[str], references: list[str]) -> np.ndarray:
