@@ -48,3 +48,5 @@ if "rlkit/Translation-v0" not in gym.registry:
     gym.register(id="rlkit/Translation-v0", entry_point="rlkit.envs.translation:TranslationEnv")
 if "rlkit/ShapesCaptions-v0" not in gym.registry:
     gym.register(id="rlkit/ShapesCaptions-v0", entry_point="rlkit.envs.shapes_captions:ShapesCaptionsEnv")
+if "rlkit/CocoCaptions-v0" not in gym.registry:
+    gym.register(id="rlkit/CocoCaptions-v0", entry_point="rlkit.envs.coco_captions:CocoCaptionsEnv")

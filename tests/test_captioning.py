@@ -101,3 +101,49 @@ def test_captioning_trains_evaluates_and_draws_its_captions(tmp_path: Path, caps
     with Image.open(out / "latest_captions.png") as image:
         assert image.format == "PNG" and image.size[1] == 12 * (96 + 4)
     assert main(["train", "agent=captioning", "env=translation", "ui=none"]) == 2
+
+
+def write_coco(root: Path) -> None:
+    """A tiny COCO 2014 layout: 3 train images, 2 val images, captions JSON files."""
+    (root / "annotations").mkdir(parents=True)
+    images, _ = shapes_dataset(5, 0)
+    for split, ids in (("train2014", [1, 2, 3]), ("val2014", [4, 5])):
+        (root / split).mkdir()
+        records, anns = [], []
+        for i in ids:
+            name = f"COCO_{split}_{i:012d}.jpg"
+            Image.fromarray(images[i - 1].transpose(1, 2, 0)).resize((48, 40)).save(root / split / name)
+            records.append({"id": i, "file_name": name})
+            anns += [
+                {"image_id": i, "id": 10 * i + k, "caption": f"A Red shape, number {k}."} for k in range(6)
+            ]
+        anns.append({"image_id": ids[0], "id": 999, "caption": "zebra crossing"})
+        data = {"images": records, "annotations": anns}
+        (root / "annotations" / f"captions_{split}.json").write_text(json.dumps(data))
+
+
+def test_coco_captions_reads_the_coco_layout(tmp_path: Path) -> None:
+    from rlkit.core.errors import UserError
+    from rlkit.envs.coco_captions import CocoCaptionsEnv
+
+    write_coco(tmp_path)
+    env = CocoCaptionsEnv(root=str(tmp_path), split="test", image_size=16, min_count=2, batch_size=2)
+    assert env.inputs.shape == (2, 3, 16, 16) and env.inputs.dtype == np.uint8
+    assert env.captions[0][:2] == ["a red shape number 0", "a red shape number 1"]
+    assert "zebra" not in env.vocab and {"a", "red", "shape", "number"} <= set(env.vocab)  # seen once only
+    train = CocoCaptionsEnv(root=str(tmp_path), image_size=16, min_count=1, limit=2, batch_size=2)
+    assert len(train.inputs) == 2 and "zebra" in train.vocab
+    with pytest.raises(UserError, match="needs env.kwargs.root"):
+        CocoCaptionsEnv()
+    with pytest.raises(UserError, match="captions_train2014.json not found"):
+        CocoCaptionsEnv(root=str(tmp_path / "nowhere"))
+    run = tmp_path / "run"
+    args = [
+        *SMALL,
+        "agent.channels=4",
+        "env=coco_captions",
+        f"env.kwargs.root={tmp_path}",
+        "env.kwargs.image_size=16",
+    ]
+    assert main(["train", *args, "env.kwargs.batch_size=2", "total_steps=2", f"hydra.run.dir={run}"]) == 0
+    assert "eval/bleu4" in (run / "metrics.jsonl").read_text()
