@@ -73,6 +73,26 @@ class CaptioningConfig:
         check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
+def caption_shapes(ctx: AgentContext) -> tuple[int, int]:
+    """(vocabulary, caption length) of an image-captioning env; IncompatibleError for any other env."""
+    obs, act = ctx.observation_space, ctx.action_space
+    fits = (
+        isinstance(obs, spaces.Box)
+        and isinstance(act, spaces.Box)
+        and len(obs.shape) == 4
+        and len(act.shape) == 2
+        and obs.shape[0] == act.shape[0]
+        and np.issubdtype(act.dtype, np.integer)
+    )
+    if not fits:
+        raise IncompatibleError(
+            f"agent '{ctx.agent_name}' needs an image-captioning env (observation: images (batch, C, H, "
+            f"W); action: caption ids (batch, length)), but env '{ctx.env_name}' has observation space "
+            f"{describe_space(obs)} and action space {describe_space(act)}. Use env=shapes_captions."
+        )
+    return int(act.high.max()) + 1, int(act.shape[1])
+
+
 class Captioner(nn.Module):
     """Images (B, C, H, W) uint8 -> the decoder's first state and memo; forward() teacher-forces."""
 
@@ -114,22 +134,8 @@ class CaptioningAgent(Seq2SeqAgent):
 
     def build(self, cfg: CaptioningConfig, ctx: AgentContext) -> tuple[nn.Module, int]:
         """The captioner for an image-captioning env's spaces; IncompatibleError for another env."""
-        obs, act = ctx.observation_space, ctx.action_space
-        fits = (
-            isinstance(obs, spaces.Box)
-            and isinstance(act, spaces.Box)
-            and len(obs.shape) == 4
-            and len(act.shape) == 2
-            and obs.shape[0] == act.shape[0]
-            and np.issubdtype(act.dtype, np.integer)
-        )
-        if not fits:
-            raise IncompatibleError(
-                f"agent '{ctx.agent_name}' needs an image-captioning env (observation: images (batch, C, H, "
-                f"W); action: caption ids (batch, length)), but env '{ctx.env_name}' has observation space "
-                f"{describe_space(obs)} and action space {describe_space(act)}. Use env=shapes_captions."
-            )
-        return Captioner(obs.shape[1:], int(act.high.max()) + 1, cfg), int(act.shape[1])
+        vocab, answer_len = caption_shapes(ctx)
+        return Captioner(ctx.observation_space.shape[1:], vocab, cfg), answer_len
 
     def inputs(self, obs: np.ndarray) -> torch.Tensor:
         """Images (num_envs * batch, C, H, W), still uint8 (the network scales them)."""

@@ -147,3 +147,35 @@ def test_coco_captions_reads_the_coco_layout(tmp_path: Path) -> None:
     ]
     assert main(["train", *args, "env.kwargs.batch_size=2", "total_steps=2", f"hydra.run.dir={run}"]) == 0
     assert "eval/bleu4" in (run / "metrics.jsonl").read_text()
+
+
+def test_numpy_captioning_rnn_trains_through_the_cli_and_resumes_exactly(tmp_path: Path, monkeypatch) -> None:
+    from rlkit.agents.captioning_numpy import CaptioningRNNAgent
+    from rlkit.core.checkpoint import load_checkpoint
+    from tests.conftest import ctrl_c_at_update
+
+    args = [
+        "agent=captioning_rnn",
+        "env=shapes_captions",
+        "ui=none",
+        "agent.wordvec_dim=8",
+        "agent.hidden_dim=8",
+    ]
+    args += [
+        "agent.cell=rnn",
+        "env.kwargs.n_train=96",
+        "env.eval_kwargs.n_test=40",
+        "env.kwargs.batch_size=32",
+    ]
+    args += ["total_steps=6", "eval.every=3", "log_every=2", "checkpoint.every=0"]
+    assert main(["train", *args, f"hydra.run.dir={tmp_path / 'ref'}"]) == 0
+    rows = [json.loads(line) for line in (tmp_path / "ref" / "metrics.jsonl").read_text().splitlines()]
+    assert any("eval/bleu4" in r for r in rows) and any("train/loss" in r for r in rows)
+    run = tmp_path / "run"
+    with ctrl_c_at_update(monkeypatch, CaptioningRNNAgent, 4):  # mid-epoch (3 batches per epoch)
+        assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
+    assert main(["train", f"resume={run}"]) == 0
+    assert (run / "metrics.jsonl").read_text() == (tmp_path / "ref" / "metrics.jsonl").read_text()
+    ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]["params"]
+    resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["params"]
+    assert all(torch.equal(ref[k], resumed[k]) for k in ref)
