@@ -160,10 +160,14 @@ class TorchCaptioningRNN(nn.Module):
         order = order if model.cell == "lstm" else torch.arange(H)
         with torch.no_grad():
             net.embed.weight.copy_(p["W_embed"])
-            net.proj.weight.copy_(p["W_proj"].T), net.proj.bias.copy_(p["b_proj"])
-            net.rnn.weight_ih_l0.copy_(p["Wx"].T[order]), net.rnn.weight_hh_l0.copy_(p["Wh"].T[order])
-            net.rnn.bias_ih_l0.copy_(p["b"][order]), net.rnn.bias_hh_l0.zero_()
-            net.vocab.weight.copy_(p["W_vocab"].T), net.vocab.bias.copy_(p["b_vocab"])
+            net.proj.weight.copy_(p["W_proj"].T)
+            net.proj.bias.copy_(p["b_proj"])
+            net.rnn.weight_ih_l0.copy_(p["Wx"].T[order])
+            net.rnn.weight_hh_l0.copy_(p["Wh"].T[order])
+            net.rnn.bias_ih_l0.copy_(p["b"][order])
+            net.rnn.bias_hh_l0.zero_()  # the assignment has one bias; torch's two are added
+            net.vocab.weight.copy_(p["W_vocab"].T)
+            net.vocab.bias.copy_(p["b_vocab"])
         return net
 
     def forward(self, features: torch.Tensor, captions_in: torch.Tensor) -> torch.Tensor:

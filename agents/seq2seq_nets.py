@@ -114,7 +114,9 @@ class Decoder(nn.Module):
                 scores = self.v(torch.tanh(memo[1] + self.query(top)[:, None, :])).transpose(1, 2)
                 ctx, w = self._attend(scores, memo)
                 out, state = self.rnn(torch.cat([x[:, t : t + 1], ctx], dim=-1), state)
-                outs.append(out), contexts.append(ctx), all_weights.append(w)
+                outs.append(out)
+                contexts.append(ctx)
+                all_weights.append(w)
             out, ctx, weights = torch.cat(outs, 1), torch.cat(contexts, 1), torch.cat(all_weights, 1)
         else:
             out, state = self.rnn(x, state)
