@@ -1,5 +1,5 @@
 """Image captioning on the runner (the book's chapter 17, Show and Tell; CS231n assignment 3): a CNN encoder
-trained end to end, its pooled features projected to the decoder's first state, an LSTM/GRU decoder, and
+trained end to end, its feature map projected to the decoder's first state, an LSTM/GRU decoder, and
 optionally soft attention over the CNN's spatial features (Show, Attend and Tell's idea, with the attention
 of rlkit.agents.seq2seq_nets: `agent.attention=bahdanau|luong|scaled_luong`).
 
@@ -104,7 +104,8 @@ class Captioner(nn.Module):
             nn.Conv2d(ch, 2 * ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         )  # fmt: skip
         self.layers, self.cell, self.units = cfg.num_layers, cfg.cell, cfg.units
-        self.to_state = nn.Linear(2 * ch, cfg.num_layers * cfg.units)  # Show and Tell: image -> h0
+        cells = (image_shape[1] // 4) * (image_shape[2] // 4)  # positions of the feature map
+        self.to_state = nn.Linear(2 * ch * cells, cfg.num_layers * cfg.units)  # Show and Tell: image -> h0
         self.to_memory = nn.Linear(2 * ch, cfg.units)  # one memory slot per position of the feature map
         self.decoder = Decoder(vocab, cfg.units, cfg.num_layers, cfg.cell, cfg.attention, cfg.dropout)
 
@@ -112,7 +113,7 @@ class Captioner(nn.Module):
         """(the decoder's first state, its memo) for a batch of images."""
         feats = self.cnn(images.float() / 255.0)  # (B, 2ch, h, w)
         b = len(feats)
-        h0 = torch.tanh(self.to_state(feats.mean(dim=(2, 3)))).view(b, self.layers, self.units)
+        h0 = torch.tanh(self.to_state(feats.flatten(1))).view(b, self.layers, self.units)
         h0 = h0.transpose(0, 1).contiguous()
         state = (h0, torch.zeros_like(h0)) if self.cell == "lstm" else h0
         memory = self.to_memory(feats.flatten(2).transpose(1, 2))
