@@ -62,6 +62,44 @@ def bleu_by_bucket(agent: Seq2SeqAgent, test: TranslationEnv, n: int, beam: int)
     return out
 
 
+def speed(args: argparse.Namespace) -> None:
+    """Steps/s of `rlkit train` (runner, env protocol, greedy decoding of every training batch, logging)
+    against the bare update loop of `train` on the same model, alternated `--rounds` times."""
+    import tempfile
+
+    from rlkit.frontend.cli import main as rlkit
+
+    env, ratios = TranslationEnv(split="train"), []
+    for r in range(args.rounds):
+        t0 = time.perf_counter()
+        train("luong", r, args, env)
+        bare = args.steps / (time.perf_counter() - t0)
+        with tempfile.TemporaryDirectory() as tmp:
+            overrides = [
+                "agent=seq2seq",
+                "env=translation",
+                "ui=none",
+                "num_threads=1",
+                "agent.attention=luong",
+            ]
+            overrides += [
+                f"agent.units={args.units}",
+                f"agent.num_layers={args.layers}",
+                f"total_steps={args.steps}",
+            ]
+            overrides += [
+                f"eval.every={10 * args.steps}",
+                "env.eval_kwargs.n_test=64",
+                f"hydra.run.dir={tmp}/run",
+            ]
+            t0 = time.perf_counter()
+            assert rlkit(["train", *overrides]) == 0
+            runner = args.steps / (time.perf_counter() - t0)
+        ratios.append(runner / bare)
+        print(f"round {r}: bare {bare:.2f} steps/s, rlkit train {runner:.2f} steps/s, ratio {ratios[-1]:.2f}")
+    print(f"median ratio rlkit / bare: {statistics.median(ratios):.2f}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--steps", type=int, default=600)
@@ -73,8 +111,12 @@ def main() -> None:
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--test", type=int, default=300)
     parser.add_argument("--out", default=None)
+    parser.add_argument("--speed", action="store_true", help="rlkit train vs the bare loop, steps/s")
+    parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.speed:
+        return speed(args)
     env, test = TranslationEnv(split="train"), TranslationEnv(split="test")
     results = []
     for seed in args.seeds:
