@@ -81,3 +81,10 @@ DETECTION = {
 for _id, _entry in DETECTION.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry)
+# Sequence-to-sequence tasks (envs/translation.py): an episode is one epoch; corpus BLEU at its last step.
+if "rlkit/Translation-v0" not in gym.registry:
+    gym.register(id="rlkit/Translation-v0", entry_point="rlkit.envs.translation:TranslationEnv")
+if "rlkit/ShapesCaptions-v0" not in gym.registry:
+    gym.register(id="rlkit/ShapesCaptions-v0", entry_point="rlkit.envs.shapes_captions:ShapesCaptionsEnv")
+if "rlkit/CocoCaptions-v0" not in gym.registry:
+    gym.register(id="rlkit/CocoCaptions-v0", entry_point="rlkit.envs.coco_captions:CocoCaptionsEnv")

@@ -12,7 +12,8 @@ from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS
 from rlkit.frontend.sample import SAMPLE_KEYS
 
 CLASSIFY_KEYS = {  # rlkit.frontend.classify's (here: that module imports the envs, too heavy for --help)
-    "input": "images or folders, comma-separated: classifiers print top classes, translators/detectors draw",
+    "input": 'a sentence for a seq2seq run (input="the dog sees a cat"), else images or folders, comma-'
+    "separated: classifiers print top classes, translators and detectors write pictures",
     "top": "with input=: how many classes to print per image (default 5, the book's)",
     "show": "image classifier runs: saliency,fooling,classes,dream,style: pictures to <run>/videos",
     "style": "with show=style: the style image (input= is the content image)",

@@ -26,6 +26,7 @@ from rlkit.frontend.keyargs import PLAY_KEYS, RENDERS, number, parse_args
 from rlkit.frontend.runs import load_run
 from rlkit.frontend.sample import play_sample
 from rlkit.frontend.terminal import MODES, TerminalAnimation, status_line
+from rlkit.frontend.translate import play_translate
 from rlkit.frontend.video import has_display, headless_pixels, record_episode, render_modes
 from rlkit.frontend.visualize import play_visualize
 
@@ -101,6 +102,7 @@ def play_command(args: list[str]) -> int:
     if not sampled and "show" in opts:  # show=saliency,fooling,classes: pictures of what the network sees
         run_dir = None if prefix == "random" else Path(opts["run"])
         sampled = play_visualize(probe, opts, agent, run_dir, out)
+    sampled = sampled or play_translate(probe, opts, agent, prefix == "random", out, prefix)  # a sentence
     sampled = sampled or play_inputs(probe, opts, agent, prefix == "random", out)  # input=: detection
     if not translates:  # input= for a classifier (a translation run's input= is answered below)
         sampled = sampled or play_classify(probe, opts, agent, prefix == "random", cfg.env.name, out)

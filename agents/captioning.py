@@ -1,0 +1,143 @@
+"""Image captioning on the runner (the book's chapter 17, Show and Tell; CS231n assignment 3): a CNN encoder
+trained end to end, its feature map projected to the decoder's first state, an LSTM/GRU decoder, and
+optionally soft attention over the CNN's spatial features (Show, Attend and Tell's idea, with the attention
+of rlkit.agents.seq2seq_nets: `agent.attention=bahdanau|luong|scaled_luong`).
+
+It is the seq2seq agent with an image encoder: the same teacher-forced update, greedy and beam-search
+decoding (rlkit.agents.seq2seq_search) and checkpoints; the decoder is seq2seq_nets.Decoder. The
+numpy CaptioningRNN of the assignment is rlkit.agents.captioning_rnn. The book's im2txt starts from a
+pretrained Inception v3; nothing pretrained is available offline, so the CNN learns from scratch here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import torch
+from gymnasium import spaces
+from torch import nn
+
+from rlkit.agents.seq2seq import Seq2SeqAgent
+from rlkit.agents.seq2seq_nets import ATTENTIONS, CELLS, Decoder
+from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
+from rlkit.core.types import AgentContext
+
+
+@dataclass
+class CaptioningConfig:
+    """Hyperparameters of the captioning agent.
+
+    Attributes:
+        name: agent name (the `agent=` token).
+        cell: lstm or gru.
+        units: word vector size and decoder units.
+        num_layers: decoder layers.
+        channels: channels of the CNN's first convolution (the second has twice as many).
+        attention: none (Show and Tell: features only as the first state) or soft attention over the CNN's
+            spatial features: bahdanau, luong or scaled_luong.
+        dropout: dropout on word vectors and before the output layer, in [0, 1).
+        lr: Adam learning rate.
+        grad_clip: clip the gradient's global norm to this (None: no clipping).
+        beam: beam width of evaluation (1: greedy).
+        length_penalty: GNMT's alpha of beam search.
+    """
+
+    name: str = "captioning"
+    cell: str = "lstm"
+    units: int = 128
+    num_layers: int = 1
+    channels: int = 32
+    attention: str = "none"
+    dropout: float = 0.2
+    lr: float = 0.002
+    grad_clip: float | None = 5.0
+    beam: int = 1
+    length_penalty: float = 0.6
+
+    def validate(self) -> None:
+        """Raises UserError naming the first key that is out of range."""
+        checks = [
+            ("cell", self.cell in CELLS, f"one of {', '.join(CELLS)}"),
+            ("attention", self.attention in ATTENTIONS, f"one of {', '.join(ATTENTIONS)}"),
+            ("units", self.units >= 1, ">= 1"),
+            ("num_layers", self.num_layers >= 1, ">= 1"),
+            ("channels", self.channels >= 1, ">= 1"),
+            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
+            ("lr", self.lr > 0, "> 0"),
+            ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
+            ("beam", self.beam >= 1, ">= 1"),
+            ("length_penalty", self.length_penalty >= 0, ">= 0"),
+        ]
+        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
+
+
+def caption_shapes(ctx: AgentContext) -> tuple[int, int]:
+    """(vocabulary, caption length) of an image-captioning env; IncompatibleError for any other env."""
+    obs, act = ctx.observation_space, ctx.action_space
+    fits = (
+        isinstance(obs, spaces.Box)
+        and isinstance(act, spaces.Box)
+        and len(obs.shape) == 4
+        and len(act.shape) == 2
+        and obs.shape[0] == act.shape[0]
+        and np.issubdtype(act.dtype, np.integer)
+    )
+    if not fits:
+        raise IncompatibleError(
+            f"agent '{ctx.agent_name}' needs an image-captioning env (observation: images (batch, C, H, "
+            f"W); action: caption ids (batch, length)), but env '{ctx.env_name}' has observation space "
+            f"{describe_space(obs)} and action space {describe_space(act)}. Use env=shapes_captions."
+        )
+    return int(act.high.max()) + 1, int(act.shape[1])
+
+
+class Captioner(nn.Module):
+    """Images (B, C, H, W) uint8 -> the decoder's first state and memo; forward() teacher-forces."""
+
+    def __init__(self, image_shape: tuple[int, ...], vocab: int, cfg: CaptioningConfig):
+        super().__init__()
+        c, ch = image_shape[0], cfg.channels
+        self.cnn = nn.Sequential(
+            nn.Conv2d(c, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+            nn.Conv2d(ch, 2 * ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+        )  # fmt: skip
+        self.layers, self.cell, self.units = cfg.num_layers, cfg.cell, cfg.units
+        cells = (image_shape[1] // 4) * (image_shape[2] // 4)  # positions of the feature map
+        self.to_state = nn.Linear(2 * ch * cells, cfg.num_layers * cfg.units)  # Show and Tell: image -> h0
+        self.to_memory = nn.Linear(2 * ch, cfg.units)  # one memory slot per position of the feature map
+        self.decoder = Decoder(vocab, cfg.units, cfg.num_layers, cfg.cell, cfg.attention, cfg.dropout)
+
+    def start(self, images: torch.Tensor) -> tuple[Any, tuple]:
+        """(the decoder's first state, its memo) for a batch of images."""
+        feats = self.cnn(images.float() / 255.0)  # (B, 2ch, h, w)
+        b = len(feats)
+        h0 = torch.tanh(self.to_state(feats.flatten(1))).view(b, self.layers, self.units)
+        h0 = h0.transpose(0, 1).contiguous()
+        state = (h0, torch.zeros_like(h0)) if self.cell == "lstm" else h0
+        memory = self.to_memory(feats.flatten(2).transpose(1, 2))
+        mask = torch.ones(memory.shape[:2], dtype=torch.bool, device=memory.device)
+        return state, self.decoder.memo(memory, mask)
+
+    def forward(self, images: torch.Tensor, prev: torch.Tensor) -> torch.Tensor:
+        """Log-probabilities (B, T, V) of the next words given the images and the previous words."""
+        state, memo = self.start(images)
+        return self.decoder(prev, state, memo)[0]
+
+
+class CaptioningAgent(Seq2SeqAgent):
+    """A CNN encoder and a recurrent decoder trained with teacher forcing on the revealed captions."""
+
+    Config = CaptioningConfig  # the schema of the agent YAMLs whose _target_ is this class
+
+    model_name = "captioning"
+
+    def build(self, cfg: CaptioningConfig, ctx: AgentContext) -> tuple[nn.Module, int]:
+        """The captioner for an image-captioning env's spaces; IncompatibleError for another env."""
+        vocab, answer_len = caption_shapes(ctx)
+        return Captioner(ctx.observation_space.shape[1:], vocab, cfg), answer_len
+
+    def inputs(self, obs: np.ndarray) -> torch.Tensor:
+        """Images (num_envs * batch, C, H, W), still uint8 (the network scales them)."""
+        return torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1)

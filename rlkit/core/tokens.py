@@ -1,0 +1,25 @@
+"""Token ids shared by the sequence tasks and the sequence agents (translation, captioning).
+
+Id 0 pads, 1 is ``<unk>`` (a word outside the vocabulary), 2 ``<s>`` (start of a sentence), 3 ``</s>`` (end);
+a vocabulary is these four followed by its words. A target sentence is its word ids then ``</s>``, padded with
+0; an agent's answer is written the same way (words after its first ``</s>`` are ignored).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+
+PAD, UNK, BOS, EOS = 0, 1, 2, 3
+SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
+
+
+def words_of(ids: Iterable[int], vocab: Sequence[str]) -> list[str]:
+    """The words of an id sequence up to its first ``</s>`` (padding and ``<s>`` skipped)."""
+    out = []
+    for i in ids:
+        i = int(i)
+        if i == EOS:
+            break
+        if i not in (PAD, BOS):
+            out.append(vocab[i] if 0 <= i < len(vocab) else SPECIALS[UNK])
+    return out
