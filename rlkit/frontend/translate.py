@@ -13,6 +13,7 @@ from typing import Any
 from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 
+
 def play_translate(
     env: Any, opts: dict[str, str], agent: Any, random_policy: bool, out_dir: Path, prefix: str
 ) -> bool:
