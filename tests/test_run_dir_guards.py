@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import os
 
-from rlkit.core.evaluation import evaluate
+from rlkit.core.batch_eval import EvalEnvs
 from rlkit.frontend.cli import main
 from rlkit.frontend.rundir import locked_run_dir
 from tests.conftest import one_line_error
@@ -21,10 +21,11 @@ def test_ctrl_c_during_the_final_evaluation_keeps_the_trained_state(tmp_path, mo
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rlkit.core.runner.evaluate", interrupted)
+    evaluate = EvalEnvs.evaluate
+    monkeypatch.setattr(EvalEnvs, "evaluate", interrupted)  # the runner evaluates through EvalEnvs
     assert main(["train", *SHORT, "eval.every=0", "checkpoint.every=0", f"hydra.run.dir={run}"]) == 130
     assert "final evaluation was interrupted" in capsys.readouterr().err
-    monkeypatch.setattr("rlkit.core.runner.evaluate", evaluate)
+    monkeypatch.setattr(EvalEnvs, "evaluate", evaluate)
     assert main(["train", f"resume={run}", "ui=none"]) == 0  # nothing retrained: only the evaluation
     summary = json.loads((run / "summary.json").read_text())
     assert summary["steps"] == 300 and summary.get("session_steps", 0) == 0
