@@ -42,3 +42,8 @@ GAN = {
 for _id, (_entry, _kwargs) in GAN.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry, kwargs=_kwargs)
+
+# SeqGAN's synthetic task (envs/seqgan_oracle.py): obs = the oracle's sequences, action = generated ones.
+SEQGAN_ORACLE_ID = "rlkit/SeqGanOracle-v0"
+if SEQGAN_ORACLE_ID not in gym.registry:
+    gym.register(id=SEQGAN_ORACLE_ID, entry_point="rlkit.envs.seqgan_oracle:SeqGanOracleEnv")
