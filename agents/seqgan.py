@@ -27,7 +27,7 @@ softmax classes are the same model) with L2 on its output layer and dropout 0.25
 
 Metrics (train/): mle_loss (nats/token), then d_loss, d_real, d_fake (mean D on real and generated), and
 pg_loss, reward_mean (mean Q) once adversarial. Greedy acting (evaluation, `rlkit play`) samples from a
-generator seeded anew at every evaluation, so evaluations are comparable; `fixed_samples(n)` gives the first n.
+generator seeded anew at every evaluation, so evaluations are comparable (`fixed_samples(n)`: the first n).
 """
 
 from __future__ import annotations
@@ -63,7 +63,7 @@ class SeqGanConfig:
         pretrain_epochs: epochs of MLE pre-training (the code's 120).
         d_pretrain_epochs: epochs of discriminator pre-training (the code's 50 x 3 epochs on an epoch of
             negatives; 10 minibatch epochs here).
-        g_steps, d_steps, k: Algorithm 1's generator steps, discriminator negative batches and passes per batch.
+        g_steps, d_steps, k: Algorithm 1's generator steps, negative batches per round and steps per batch.
         rollouts: Monte-Carlo completions per prefix (16).
         rollout_update: the roll-out policy keeps this share of itself at each update (0.8).
         d_emb_dim: the discriminator's embedding size (64).

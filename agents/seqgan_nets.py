@@ -57,7 +57,7 @@ class Generator(nn.Module):
 
 
 class Highway(nn.Module):
-    """One highway layer (Srivastava et al. 2015): z = t * relu(W x + b) + (1 - t) * x, t = sigmoid(W_t x + b_t).
+    """A highway layer (Srivastava et al. 2015): z = t * relu(W x + b) + (1 - t) * x, t = sigmoid(W_t x + c).
 
     The transform gate's bias starts at 0, as the paper's code calls it (highway(..., 1, 0)).
     """

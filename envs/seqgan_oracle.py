@@ -190,7 +190,7 @@ class SeqGanOracleEnv(GanEnv):
         nll = self.oracle.nll(seqs)
         path = Path(out_dir) / f"{prefix}_sequences.txt"
         path.parent.mkdir(parents=True, exist_ok=True)
-        head = f"# {len(seqs)} generated sequences; NLL_oracle (nats/token) then the tokens; mean {nll.mean():.3f}\n"
+        head = f"# {len(seqs)} generated sequences: NLL_oracle (nats/token), tokens; mean {nll.mean():.3f}\n"
         body = "".join(f"{v:.3f}\t{' '.join(map(str, row))}\n" for v, row in zip(nll, seqs))
         path.write_text(head + body)
         return [path]
