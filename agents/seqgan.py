@@ -178,9 +178,8 @@ class SeqGanAgent:
 
     # ----- learning ----------------------------------------------------------------------------------------
     def observe(self, transition: Transition) -> None:
-        """Keeps the step's real (obs) and generated (action) minibatches; counts finished epochs."""
+        """Keeps the step's real (obs) and generated (action) minibatches."""
         self._batch = transition
-        self.epochs += int(np.sum(transition.terminated))
 
     def _rows(self, batches: np.ndarray, tr: Transition) -> torch.Tensor:
         """The real (unpadded) rows of the step's minibatches, (rows, length) int64."""
@@ -199,10 +198,11 @@ class SeqGanAgent:
         tr, self._batch = self._batch, None
         if tr is None:
             return {}
+        phase = self.phase()  # the phase of the epoch this step belongs to
+        self.epochs += int(np.sum(tr.terminated))
         real, fake = self._rows(tr.obs, tr), self._rows(tr.action, tr)
         if len(real) == 0:
             return {}
-        phase = self.phase()
         if phase != "mle":
             self._last.pop("mle_loss", None)  # the pre-training loss is no longer current
         if phase == "mle":

@@ -22,7 +22,8 @@ Episode End:
 Arguments:
     preset ("paper": vocab 5,000, length 20, embedding and hidden 32, 10,000 sequences; "small": 64, 10, 16,
     512 for tests), vocab, length, emb_dim, hidden, num_sequences (None: the preset's), oracle_seed (0),
-    split ("train": the training set; "test": another draw of as many sequences, for evaluations),
+    split ("train": the training set, shuffled; "test": the same set in order: the real data an evaluation
+    shows does not enter NLL_oracle, which scores as many generated sequences as the set holds),
     batch_size (64, the paper's code), render_mode (None | "rgb_array").
 
 Pictures: draw() writes sequences as lines of token ids (samples/step_<N>.png at evaluations);
@@ -33,6 +34,7 @@ design; it is written here because an env never imports an agent.
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 from typing import Any
 
@@ -50,8 +52,7 @@ PRESETS = {
     "paper": {"vocab": 5000, "length": 20, "emb_dim": 32, "hidden": 32, "num_sequences": 10_000},
     "small": {"vocab": 64, "length": 10, "emb_dim": 16, "hidden": 16, "num_sequences": 512},
 }
-DATA_SEED_OFFSET = {"train": 1, "test": 2}  # the split's sequences are drawn with oracle_seed + this
-SCORE_CHUNK = 2048  # sequences per oracle forward pass
+SCORE_CHUNK = 256  # sequences per oracle forward pass (20 x 5,000 logits each: 100 MB)
 
 
 class OracleLSTM(nn.Module):
@@ -74,13 +75,19 @@ class OracleLSTM(nn.Module):
                 )
         self.requires_grad_(False)
 
-    @torch.no_grad()
     def sample(self, n: int, length: int, gen: torch.Generator) -> np.ndarray:
-        """n sequences (n, length) int64, each token drawn from the oracle's softmax."""
+        """n sequences (n, length) int64, each token drawn from the oracle's softmax (in chunks of rows)."""
+        sizes = [min(SCORE_CHUNK, n - i) for i in range(0, n, SCORE_CHUNK)]
+        return np.concatenate([self._sample(m, length, gen) for m in sizes])
+
+    @torch.no_grad()
+    def _sample(self, n: int, length: int, gen: torch.Generator) -> np.ndarray:
         x, state, out = torch.zeros(n, 1, dtype=torch.long), None, []
         for _ in range(length):
             h, state = self.lstm(self.embed(x), state)
-            x = torch.multinomial(torch.softmax(self.head(h[:, 0]), -1), 1, generator=gen)
+            cdf = torch.softmax(self.head(h[:, 0]), -1).cumsum(-1)  # inverse CDF (torch.multinomial: slower)
+            x = torch.searchsorted(cdf, torch.rand(n, 1, generator=gen), right=True)
+            x = x.clamp_max(cdf.shape[1] - 1)  # cdf[-1] may round below 1
             out.append(x)
         return torch.cat(out, 1).numpy()
 
@@ -108,6 +115,17 @@ def resolve_sizes(preset: str, **given: int | None) -> dict[str, int]:
     return sizes
 
 
+@functools.lru_cache(maxsize=2)
+def oracle_data(
+    seed: int, vocab: int, length: int, emb_dim: int, hidden: int, num_sequences: int
+) -> tuple[OracleLSTM, np.ndarray]:
+    """The oracle of `seed` and its training set (drawn with seed + 1); cached, as the train and the
+    evaluation env of a run share them (10,000 sequences of 5,000-way draws take a while on a CPU)."""
+    oracle = OracleLSTM(vocab, emb_dim, hidden, seed)
+    sequences = oracle.sample(num_sequences, length, torch.Generator().manual_seed(seed + 1))
+    return oracle, sequences
+
+
 class SeqGanOracleEnv(GanEnv):
     """The oracle's sequences in minibatches; generated ones scored by the oracle's NLL (the docstring)."""
 
@@ -131,9 +149,7 @@ class SeqGanOracleEnv(GanEnv):
             preset, vocab=vocab, length=length, emb_dim=emb_dim, hidden=hidden, num_sequences=num_sequences
         )
         self.vocab, self.length = s["vocab"], s["length"]
-        self.oracle = OracleLSTM(s["vocab"], s["emb_dim"], s["hidden"], oracle_seed)
-        gen = torch.Generator().manual_seed(oracle_seed + DATA_SEED_OFFSET[split])
-        self.sequences = self.oracle.sample(s["num_sequences"], s["length"], gen)
+        self.oracle, self.sequences = oracle_data(oracle_seed, **s)
         self.shuffle = split == "train"
         self._order = np.arange(len(self.sequences))
         batches = num_batches(len(self.sequences), batch_size)
