@@ -212,6 +212,8 @@ class SeqGanAgent:
         else:
             cfg = self.cfg
             pos = self.adv_steps % (cfg.d_steps * cfg.k)
+            if self.adv_steps == 0:  # the roll-out policy starts as the pre-trained generator
+                self.rollout.load_state_dict(self.generator.state_dict())
             if pos == 0:
                 for _ in range(cfg.g_steps):
                     self._last.update(self._pg_step(len(real)))
