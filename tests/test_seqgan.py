@@ -81,7 +81,7 @@ def test_bad_oracle_settings_fail_in_one_line(capsys) -> None:
     assert main(["train", "agent=seqgan", "env=seqgan_oracle", "env.kwargs.preset=huge", "ui=none"]) == 2
     err = capsys.readouterr().err
     assert "env.kwargs.preset='huge' is invalid: valid values are paper, small" in err
-    assert main(["train", "agent=seqgan", "env=digits_gan", "ui=none"]) == 2
+    assert main(["train", "agent=seqgan", "env=gaussian_ring", "ui=none"]) == 2
     assert "needs a sequence GAN task env" in capsys.readouterr().err
 
 
