@@ -30,30 +30,31 @@ from rlkit.envs.seqgan_oracle import SeqGanOracleEnv
 PAPER = {"random": 10.310, "mle": 9.038, "seqgan": 8.736}  # Table 1 (different oracle weights)
 
 
-def run_epochs(agent: SeqGanAgent, env: SeqGanOracleEnv, epochs: int, seed: int) -> list[dict]:
-    """`epochs` training epochs as the runner steps them; the metrics of each epoch's last update."""
-    out = []
-    for e in range(epochs):
-        obs, _ = env.reset(seed=seed + e)
-        metrics, done = {}, False
-        while not done:
-            action = agent.act(obs[None])[0]
-            next_obs, reward, done, _, info = env.step(action)
-            agent.observe(
-                Transition(
-                    obs[None],
-                    action[None],
-                    np.array([reward]),
-                    next_obs[None],
-                    np.array([done]),
-                    np.array([False]),
-                    [info],
-                )
+def run_steps(agent: SeqGanAgent, env: SeqGanOracleEnv, steps: int, seed: int) -> dict:
+    """`steps` training env steps as the runner takes them (epochs end, envs reset with seed, seed + 1,
+    ...); returns the metrics of the last update."""
+    obs, _ = env.reset(seed=seed)
+    metrics = {}
+    for _ in range(steps):
+        action = agent.act(obs[None])[0]
+        next_obs, reward, done, _, info = env.step(action)
+        agent.observe(
+            Transition(
+                obs[None],
+                action[None],
+                np.array([reward]),
+                next_obs[None],
+                np.array([done]),
+                np.array([False]),
+                [info],
             )
-            metrics = agent.update() or metrics
-            obs = next_obs
-        out.append({k: round(v, 4) for k, v in metrics.items()})
-    return out
+        )
+        metrics = agent.update() or metrics
+        obs = next_obs
+        if done:
+            seed += 1
+            obs, _ = env.reset(seed=seed)
+    return {k: round(v, 4) for k, v in metrics.items()}
 
 
 def nll_oracle(agent: SeqGanAgent, env: SeqGanOracleEnv, n: int) -> float:
@@ -78,7 +79,7 @@ def main() -> None:
     p.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     p.add_argument("--pretrain", type=int, default=4, help="MLE epochs shared by both")
     p.add_argument("--d-pretrain", type=int, default=1, help="SeqGAN's discriminator epochs")
-    p.add_argument("--adversarial", type=int, default=1, help="SeqGAN's adversarial epochs")
+    p.add_argument("--adv-steps", type=int, default=157, help="SeqGAN's adversarial env steps")
     p.add_argument("--samples", type=int, default=2000, help="generated sequences scored")
     p.add_argument("--filter-scale", type=float, default=0.1, help="x the paper's filter counts")
     p.add_argument("--set", nargs="*", default=[], help="agent settings, e.g. d_lr=1e-3 rollouts=8")
@@ -88,7 +89,8 @@ def main() -> None:
     args = p.parse_args()
     torch.set_num_threads(1)
     env = SeqGanOracleEnv(preset=args.preset, oracle_seed=args.oracle_seed)
-    more = args.d_pretrain + args.adversarial
+    per_epoch = env.batches_per_epoch
+    more = args.d_pretrain * per_epoch + args.adv_steps  # env steps after pre-training, the same for both
     rows = []
     for seed in args.seeds:
         t0 = time.perf_counter()
@@ -98,30 +100,26 @@ def main() -> None:
         )
         cfg.update(overrides(args.set))
         seqgan = SeqGanAgent(SeqGanConfig(**cfg), ctx)
-        pre = run_epochs(seqgan, env, args.pretrain, 1000 * seed)
+        pre = run_steps(seqgan, env, args.pretrain * per_epoch, 1000 * seed)
         mle = SeqGanAgent(SeqGanConfig(adversarial=False, **cfg), ctx)
         mle.load_state_dict(seqgan.state_dict())
-        row = {
-            "seed": seed,
-            "random": env.random_nll(args.samples, seed),
-            "pretrained": nll_oracle(mle, env, args.samples),
-        }
+        row = {"seed": seed, "random": env.random_nll(args.samples, seed)}
+        row.update(pretrained=nll_oracle(mle, env, args.samples), last_mle_loss=pre.get("mle_loss"))
         t1 = time.perf_counter()
-        adv = run_epochs(seqgan, env, more, 1000 * seed + args.pretrain)
+        print(json.dumps({**row, "pretrain_s": t1 - t0}), flush=True)
+        adv = run_steps(seqgan, env, more, 1000 * seed + args.pretrain)
+        row.update(seqgan=nll_oracle(seqgan, env, args.samples), seqgan_metrics=adv)
+        row.update(pg_steps=-(-seqgan.adv_steps // (seqgan.cfg.d_steps * seqgan.cfg.k)) * seqgan.cfg.g_steps)
         t2 = time.perf_counter()
-        run_epochs(mle, env, more, 1000 * seed + args.pretrain)
-        t3 = time.perf_counter()
-        row.update(mle=nll_oracle(mle, env, args.samples), seqgan=nll_oracle(seqgan, env, args.samples))
-        row.update(
-            last_mle_loss=pre[-1].get("mle_loss"),
-            seqgan_metrics=adv[-1],
-            pg_steps=-(-seqgan.adv_steps // (seqgan.cfg.d_steps * seqgan.cfg.k)),
-        )
-        row.update(wall_s={"pretrain": t1 - t0, "seqgan": t2 - t1, "mle": t3 - t2})
+        print(json.dumps({**row, "seqgan_s": t2 - t1}), flush=True)
+        run_steps(mle, env, more, 1000 * seed + args.pretrain)
+        row.update(mle=nll_oracle(mle, env, args.samples))
+        row.update(wall_s={"pretrain": t1 - t0, "seqgan": t2 - t1, "mle": time.perf_counter() - t2})
         rows.append(row)
         print(json.dumps(row), flush=True)
     print(
-        f"\n| seed | random | MLE pre-trained ({args.pretrain} ep) | MLE (+{more} ep) | SeqGAN (+{more} ep) |"
+        f"\n| seed | random | MLE pre-trained ({args.pretrain} ep) | MLE (+{more} steps) "
+        f"| SeqGAN (+{more} steps) |"
     )
     print("|---|---|---|---|---|")
     keys = ("random", "pretrained", "mle", "seqgan")
