@@ -10,8 +10,8 @@ like an rlkit evaluation: NLL_oracle (nats per token) of `--samples` sequences f
 update) written out here so that the pre-training is shared; `rlkit train agent=seqgan env=seqgan_oracle`
 runs the same agent.
 
-    .venv/bin/python benchmarks/seqgan_oracle.py --pretrain 2 --d-pretrain 1 --adv-steps 75 \\
-        --set d_lr=1e-3                 # the table in benchmarks/README.md (seed 0; a shared 2-core CPU)
+    .venv/bin/python benchmarks/seqgan_oracle.py --pretrain 5 --d-pretrain 1 --adv-steps 150 \\
+        --set d_lr=1e-3                 # benchmarks/README.md's first table (~20 min a seed, shared CPU)
     .venv/bin/python benchmarks/seqgan_oracle.py --pretrain 120 --d-pretrain 10 --adv-steps 3000 \\
         --samples 10000 --filter-scale 1  # the paper's code's budget (200 rounds): days on a 2-core CPU
 """
