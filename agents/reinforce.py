@@ -50,8 +50,9 @@ def normalize_returns(x: np.ndarray, eps: float = 1e-8) -> np.ndarray:
 
 def sample_categorical(logits: torch.Tensor, u: torch.Tensor) -> torch.Tensor:
     """Inverse-CDF sampling, one uniform `u` per row: the first action whose cumulative probability is > u."""
-    cdf = torch.softmax(logits, -1).cumsum(-1)
-    return (cdf <= u[:, None]).sum(-1).clamp_max(logits.shape[-1] - 1)  # clamp: cdf[-1] may round below 1
+    cdf = torch.softmax(logits, -1).cumsum(-1)  # binary search: O(log n) per row (SeqGAN's 5,000 tokens)
+    index = torch.searchsorted(cdf, u[:, None].to(cdf.dtype), right=True).squeeze(-1)
+    return index.clamp_max(logits.shape[-1] - 1)  # clamp: cdf[-1] may round below 1
 
 
 def policy_gradient_loss(log_probs: torch.Tensor, advantages: torch.Tensor, total: int | None = None):

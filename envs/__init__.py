@@ -88,3 +88,7 @@ if "rlkit/ShapesCaptions-v0" not in gym.registry:
     gym.register(id="rlkit/ShapesCaptions-v0", entry_point="rlkit.envs.shapes_captions:ShapesCaptionsEnv")
 if "rlkit/CocoCaptions-v0" not in gym.registry:
     gym.register(id="rlkit/CocoCaptions-v0", entry_point="rlkit.envs.coco_captions:CocoCaptionsEnv")
+# SeqGAN's synthetic task (envs/seqgan_oracle.py): obs = the oracle's sequences, action = generated ones.
+SEQGAN_ORACLE_ID = "rlkit/SeqGanOracle-v0"
+if SEQGAN_ORACLE_ID not in gym.registry:
+    gym.register(id=SEQGAN_ORACLE_ID, entry_point="rlkit.envs.seqgan_oracle:SeqGanOracleEnv")
