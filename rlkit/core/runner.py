@@ -173,7 +173,7 @@ class Runner:
             self._record_video(self.agent, step)
             due.video = next_multiple(step, s.video.every)
         if step >= due.ckpt:
-            self.save()
+            self.save(background=True)
             due.ckpt = next_multiple(step, s.checkpoint.every)
         due.refresh()
 
@@ -219,7 +219,7 @@ class Runner:
             c.best_eval = self.headline.score(c.last_eval)
             state = self.state_dict()
             self._check_finite({}, c.step, state)  # never a diverged best.pt
-            self.checkpointer.save_best(state)
+            self.checkpointer.save_best(state, background=True)
         return result
 
     def _show_eval_progress(self, episode: int, episodes: int, steps: int = 0) -> None:
@@ -260,13 +260,14 @@ class Runner:
         else:  # an env that cannot rebuild its episode: start fresh ones, seeded by the step
             self._resume_obs = self.envs.reset(seed=self.seed + c.step)
 
-    def save(self) -> Path:
+    def save(self, background: bool = False) -> Path:
         """Writes a numbered checkpoint and points checkpoints/latest.pt at it (never a diverged state).
-        The logs are flushed first, so a kill after the checkpoint loses none of the lines before it."""
+        The logs are flushed first, so a kill after the checkpoint loses none of the lines before it.
+        `background`: written by the checkpointer's thread (rlkit.core.checkpoint); a plain save waits."""
         state = self.state_dict()
         self._check_finite(self._last_metrics, self.counters.step, state)
         self.logger.flush()
-        return self.checkpointer.save(state, self.counters.step)
+        return self.checkpointer.save(state, self.counters.step, background)
 
     def snapshot(self) -> Snapshot:
         """The numbers the progress display shows."""
@@ -291,7 +292,8 @@ class Runner:
         )
 
     def close(self) -> None:
-        """Closes envs and loggers."""
+        """Closes envs and loggers, once the checkpoint being written is complete."""
+        self.checkpointer.wait(raise_error=False)  # a failed write was reported by the final save, if any
         self.envs.close()
         self._eval_envs.close()
         self.logger.close()
