@@ -22,7 +22,7 @@ import io
 import os
 import sys
 import tempfile
-import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -127,27 +127,28 @@ class Checkpointer:
 
     def __init__(self, directory: Path, keep: int = 3):
         self.dir, self.keep = Path(directory), max(int(keep), 1)
-        self._writer: threading.Thread | None = None  # the background write in progress
-        self._error: BaseException | None = None  # what the last background write raised
+        self._pool: ThreadPoolExecutor | None = None  # the writer thread, from the first background save
+        self._pending: Future | None = None  # the background write in progress
 
     def wait(self, raise_error: bool = True) -> None:
         """Waits for the background write in progress; raises its error (once) unless raise_error is off."""
-        if self._writer is not None:
-            self._writer.join()
-            self._writer = None
-        error, self._error = self._error, None
+        pending, self._pending = self._pending, None
+        error = pending.exception() if pending is not None else None
         if error is not None and raise_error:
             raise error
 
-    def _in_background(self, write: Any, *args: Any) -> None:
-        def run() -> None:
-            try:
-                write(*args)
-            except BaseException as err:  # kept for the next wait(), in the thread that can report it
-                self._error = err
+    def close(self) -> None:
+        """Waits for the write in progress (its error is not raised) and ends the writer thread."""
+        self.wait(raise_error=False)
+        if self._pool is not None:
+            self._pool.shutdown()
+            self._pool = None
 
-        self._writer = threading.Thread(target=run, name="rlkit-checkpoint")  # not a daemon: a write ends
-        self._writer.start()
+    def _in_background(self, write: Any, *args: Any) -> None:
+        # One reused thread (no start-up wait per checkpoint); at interpreter exit, Python finishes its work.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlkit-checkpoint")
+        self._pending = self._pool.submit(write, *args)
 
     def numbered(self) -> list[Path]:
         """The numbered checkpoints, oldest first."""

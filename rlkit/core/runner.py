@@ -33,6 +33,7 @@ from rlkit.core.types import Agent, Transition
 from rlkit.core.vector import SerialVectorEnv
 
 UI_PERIOD_S = 0.1
+NEW = tuple.__new__  # NEW(Transition, fields): a NamedTuple without its Python-level __new__ (0.3 us)
 
 
 @dataclass
@@ -103,7 +104,7 @@ class Runner:
             while c.step < max_steps and c.episodes < max_episodes and not self.stopped_early:
                 action = agent.act(obs)
                 new_obs, next_obs, reward, terminated, truncated, info, finished = envs.step(action)
-                agent.observe(Transition(obs, action, reward, next_obs, terminated, truncated, info))
+                agent.observe(NEW(Transition, (obs, action, reward, next_obs, terminated, truncated, info)))
                 metrics = agent.update()
                 if metrics:
                     self._last_metrics = metrics
@@ -293,7 +294,7 @@ class Runner:
 
     def close(self) -> None:
         """Closes envs and loggers, once the checkpoint being written is complete."""
-        self.checkpointer.wait(raise_error=False)  # a failed write was reported by the final save, if any
+        self.checkpointer.close()  # the write in progress ends first (a failure was raised by the final save)
         self.envs.close()
         self._eval_envs.close()
         self.logger.close()
