@@ -21,10 +21,10 @@ def test_ctrl_c_during_the_final_evaluation_keeps_the_trained_state(tmp_path, mo
     def interrupted(*args, **kwargs):
         raise KeyboardInterrupt
 
-    monkeypatch.setattr("rlkit.core.runner.evaluate", interrupted)
+    monkeypatch.setattr("rlkit.core.batch_eval.evaluate", interrupted)
     assert main(["train", *SHORT, "eval.every=0", "checkpoint.every=0", f"hydra.run.dir={run}"]) == 130
     assert "final evaluation was interrupted" in capsys.readouterr().err
-    monkeypatch.setattr("rlkit.core.runner.evaluate", evaluate)
+    monkeypatch.setattr("rlkit.core.batch_eval.evaluate", evaluate)
     assert main(["train", f"resume={run}", "ui=none"]) == 0  # nothing retrained: only the evaluation
     summary = json.loads((run / "summary.json").read_text())
     assert summary["steps"] == 300 and summary.get("session_steps", 0) == 0

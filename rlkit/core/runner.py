@@ -137,7 +137,7 @@ class Runner:
         if self._last_result is not None and self._last_result[0] == c.step:
             self.final_eval = self._last_result[1]
         else:
-            self.save()  # the trained state is kept before the final evaluation: a Ctrl-C there loses nothing
+            self.save(background=True)  # kept before the final evaluation: a Ctrl-C there loses nothing
             try:
                 self.final_eval = self._evaluate()
             except KeyboardInterrupt:
