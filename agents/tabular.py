@@ -149,9 +149,11 @@ class TabularAgent:
         self._batch = None
         q, rule, epsilon, s0, a0 = self.q, self.cfg.name, self.epsilon, self._obs_start, self._act_start
         next_actions, abs_td = [], 0.0
-        batch = zip(
-            b.obs.tolist(), b.action.tolist(), b.reward.tolist(), b.next_obs.tolist(), b.terminated.tolist()
-        )
+        ob, ac, rw, nx, te = b.obs, b.action, b.reward, b.next_obs, b.terminated
+        if len(rw) == 1:  # one env: its five numbers, without five lists and a zip
+            batch: Any = ((ob.item(), ac.item(), rw.item(), nx.item(), te.item()),)
+        else:
+            batch = zip(ob.tolist(), ac.tolist(), rw.tolist(), nx.tolist(), te.tolist())
         for s, a, r, s2, terminated in batch:
             s, a, s2 = s - s0, a - a0, s2 - s0
             if rule == "q_learning":
