@@ -125,8 +125,11 @@ class TabularAgent:
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Epsilon-greedy actions when exploring, greedy (random among ties) otherwise."""
         epsilon = self.epsilon if explore else 0.0
+        states = np.asarray(obs).tolist()
+        if len(states) == 1 and (not explore or self._next_action is None):  # one env: no lists (same draws)
+            return np.array((self._choose(states[0] - self._obs_start, epsilon) + self._act_start,), np.int64)
         choose, start = self._choose, self._obs_start
-        actions = [choose(s - start, epsilon) for s in np.asarray(obs).tolist()]
+        actions = [choose(s - start, epsilon) for s in states]
         if explore and self._next_action is not None:  # SARSA plays the a' its last update used
             actions = [a2 if ok else a for a, a2, ok in zip(actions, self._next_action, self._next_valid)]
             self._next_action = self._next_valid = None
@@ -146,9 +149,11 @@ class TabularAgent:
         self._batch = None
         q, rule, epsilon, s0, a0 = self.q, self.cfg.name, self.epsilon, self._obs_start, self._act_start
         next_actions, abs_td = [], 0.0
-        batch = zip(
-            b.obs.tolist(), b.action.tolist(), b.reward.tolist(), b.next_obs.tolist(), b.terminated.tolist()
-        )
+        ob, ac, rw, nx, te = b.obs, b.action, b.reward, b.next_obs, b.terminated
+        if len(rw) == 1:  # one env: its five numbers, without five lists and a zip
+            batch: Any = ((ob.item(), ac.item(), rw.item(), nx.item(), te.item()),)
+        else:
+            batch = zip(ob.tolist(), ac.tolist(), rw.tolist(), nx.tolist(), te.tolist())
         for s, a, r, s2, terminated in batch:
             s, a, s2 = s - s0, a - a0, s2 - s0
             if rule == "q_learning":
@@ -160,8 +165,9 @@ class TabularAgent:
             else:
                 row = q[s2].tolist()
                 next_value = sum(p * v for p, v in zip(epsilon_greedy_probs(row, epsilon), row))
-            td_error = td_target(r, terminated, self.cfg.gamma, next_value) - q[s, a]
-            q[s, a] += self.cfg.alpha * td_error
+            q_sa = q.item(s, a)  # a Python float: the same IEEE arithmetic as numpy's, without its scalars
+            td_error = td_target(r, terminated, self.cfg.gamma, next_value) - q_sa
+            q[s, a] = q_sa + self.cfg.alpha * td_error
             abs_td += abs(td_error)
         if rule == "sarsa":
             self._next_action, self._next_valid = next_actions, (~b.done).tolist()

@@ -37,6 +37,9 @@ class VecStep(NamedTuple):
     finished: list[tuple[int, float, int]]  # (env index, episode return, episode length) of ended episodes
 
 
+_new_tuple = tuple.__new__
+
+
 class SerialVectorEnv:
     """Steps `len(env_fns)` envs one after another in this process, with same-step autoreset.
 
@@ -115,9 +118,9 @@ class SerialVectorEnv:
         self._lengths[0] += 1
         self._actions[0].append(action)
         reward = np.array((r,), dtype=np.float64)
-        if not (term or trunc):
+        if not (term or trunc):  # tuple.__new__: a VecStep without NamedTuple's Python-level __new__
             obs = np.array((o,), dtype=self._obs_dtype)
-            return VecStep(obs, obs, reward, self._no_end, self._no_end, [info], [])
+            return _new_tuple(VecStep, (obs, obs, reward, self._no_end, self._no_end, [info], []))
         finished = [(0, float(self._returns[0]), self._lengths[0])]
         self._returns[0], self._lengths[0], self._actions[0] = 0.0, 0, []
         self._starts[0] = {"seed": None, "rng": _rng_state(env)}
