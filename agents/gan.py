@@ -171,7 +171,7 @@ class GanAgent:
                 self.fixed_rng.manual_seed(self.seed + FIXED_NOISE_OFFSET)
                 self._restart_fixed = False
             out = self._generate(self._noise(n, self.fixed_rng))
-        return out.reshape(obs.shape).astype(np.float32)
+        return out.reshape(obs.shape).astype(np.float32, copy=False)
 
     # ----- learning ----------------------------------------------------------------------------------------
     def observe(self, transition: Transition) -> None:

@@ -219,11 +219,13 @@ class Pix2PixAgent:
             x, lightness = self._inputs(np.asarray(tr.obs).reshape(-1, *tr.obs.shape[2:]))
             with self.rng.active(python=False, numpy=False):
                 pending = (x, lightness, self._generate(x))
-        x, _, fake = (t[mask] for t in pending)
+        full = bool(mask.all())  # no padded rows (every minibatch but an epoch's short last one): no copies
+        x, _, fake = pending if full else (t[mask] for t in pending)
         if self.cfg.lab:
-            real = torch.as_tensor(rgb_to_lab(targets)[:, 1:], device=self.device)[mask]
+            real = torch.as_tensor(rgb_to_lab(targets)[:, 1:], device=self.device)
         else:
-            real = torch.as_tensor(targets, device=self.device)[mask].float() / 127.5 - 1.0
+            real = torch.as_tensor(targets, device=self.device).float() / 127.5 - 1.0
+        real = real if full else real[mask]
         metrics = {}
         if self.discriminator is not None:
             metrics.update(self._d_step(x, real, fake.detach()))

@@ -19,6 +19,7 @@ Tasks:
 
 The reward is 0 until an epoch's last step, which pays the epoch's headline (minus the cycle error for
 folders). Every task reports ``cycle_error``: the mean |G_BA(G_AB(a)) - a| in [0, 1] units (lower is better).
+The training split reports ``cycle_error`` and ``psnr`` only (no SSIM or baseline: evaluations log those).
 Arguments: task, root, split ("train" | "test"), batch_size (4), crop (64), crops_per_epoch (64),
 eval_crops_per_image (4), render_mode (None | "rgb_array").
 """
@@ -142,7 +143,10 @@ class UnpairedEnv(EpochMeanReward, SupervisedEnv):
         metrics = {"cycle_error": cycle, "psnr": 0.0}
         if self.task == "folder":  # the reward: higher is better
             metrics["neg_cycle_error"] = -cycle
-        if self.task == "photo2sepia":  # the reference translation is known (the agent never sees it)
+        if self.task == "photo2sepia" and self.split == "train":  # PSNR, the headline, only (as env=colorize)
+            ref, out = sepia(hwc(self._current[rows])), hwc(to_uint8(pred[rows, :3]))
+            metrics["psnr"] = float(np.mean([image_scores(p, t, ssim=False)[0] for p, t in zip(out, ref)]))
+        elif self.task == "photo2sepia":  # the reference translation is known (the agent never sees it)
             ref, out = sepia(hwc(self._current[rows])), hwc(to_uint8(pred[rows, :3]))
             model = np.array([image_scores(p, t) for p, t in zip(out, ref)])
             trivial = np.array([image_scores(p, t) for p, t in zip(hwc(self._current[rows]), ref)])

@@ -17,7 +17,8 @@ Episode End:
 info:
     ``targets`` (batch, max_objects, 5) rows x1, y1, x2, y2, class (class -1: padding), ``mask`` (real
     images), ``metrics``: "count" per step and, at the epoch's end, map50 (VOC mAP@0.5), map (COCO
-    mAP@[.5:.95]) and map50_coco (rlkit.envs.detection_metrics), logged as eval/<key>.
+    mAP@[.5:.95]) and map50_coco (rlkit.envs.detection_metrics), logged as eval/<key>; the training
+    split's epoch reports map50 alone (all the runner reads from it: the reward and the live display).
 Arguments (ShapesDetectionEnv):
     split (train | test), size (train scenes: 1024; test: 256), image_size (64), batch_size (32),
     max_objects (6), max_detections (answers per image: 25, as a scene has at most 6 objects; VOC: 100),
@@ -35,7 +36,7 @@ from gymnasium import spaces
 
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
-from rlkit.envs.detection_metrics import detection_metrics
+from rlkit.envs.detection_metrics import detection_metrics, mean_ap
 from rlkit.envs.shapes_scenes import CLASSES, make_scenes
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive, num_batches, pad_batch, tile_grid
 
@@ -103,6 +104,7 @@ class DetectionEnv(gym.Env):
         self.objects = objects
         self.targets = pad_objects(objects, max(1, max(len(o) for o in objects)))
         self.batch_size, self.shuffle = batch_size, split == "train"
+        self.training = self.shuffle  # training scores mAP@0.5 only: the headline (reward, live display)
         self.batches_per_epoch = num_batches(len(images), batch_size)
         self.observation_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
         low = np.full((batch_size, max_detections, 6), -np.inf, dtype=np.float32)
@@ -140,7 +142,11 @@ class DetectionEnv(gym.Env):
         self._batch += 1
         terminated, reward = self._batch >= self.batches_per_epoch, 0.0
         if terminated:
-            metrics.update(detection_metrics(self._dets, self._gts, len(self.class_names)))
+            n_cls = len(self.class_names)
+            if self.training:  # the COCO thresholds are read in evaluations only
+                metrics["map50"] = mean_ap(self._dets, self._gts, n_cls, 0.5)
+            else:
+                metrics.update(detection_metrics(self._dets, self._gts, n_cls))
             reward = metrics["map50"]
             next_obs = obs.copy()
         else:

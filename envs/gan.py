@@ -5,7 +5,9 @@ scores them. An episode is one epoch; at its last step the env scores everything
 reports it in ``info["metrics"]`` (the runner logs eval/<key>): so an evaluation (one epoch of the test split)
 scores all its samples together. The reward is 0 until that last step, whose reward is the epoch's headline
 metric, negated when lower is better: an episode's return is the epoch's score (and best.pt the best one).
-``info["mask"]`` marks the real rows of a zero-padded last minibatch.
+``info["mask"]`` marks the real rows of a zero-padded last minibatch. The training split reports only what the
+runner reads from it, the epoch's headline (its reward and the live display's recent value); the per-batch
+scores and the other epoch metrics are computed in evaluations, where they are logged.
 
 * `GaussianMixtureEnv` (rlkit/GaussianRing-v0: 8 Gaussians on a circle of radius 2, std 0.02;
   rlkit/GaussianGrid-v0: 25 on a 5x5 grid at -4..4, std 0.05), the mode-collapse test: fresh real points
@@ -59,6 +61,7 @@ class GanEnv(gym.Env):
         True  # the front end writes samples/step_<N>.png at evaluations (rlkit.frontend.samples)
     )
     headline: Headline  # the epoch's headline metric is its last step's reward (signed: higher is better)
+    training = False  # the training split: info["metrics"] has the epoch's headline only (see step)
 
     @property
     def headline_sign(self) -> float:
@@ -88,11 +91,16 @@ class GanEnv(gym.Env):
         real, mask = self._current
         self._fakes.append(fake[mask])
         self._last = fake[mask]
-        metrics = {**self.batch_metrics(fake[mask]), "count": float(mask.sum())}
+        training = self.training  # training reports the headline only: the rest is read in evaluations
+        metrics = {**({} if training else self.batch_metrics(fake[mask])), "count": float(mask.sum())}
         self._batch += 1
         terminated, reward = self._batch >= self.batches_per_epoch, 0.0
         if terminated:
-            metrics.update(self.epoch_metrics(np.concatenate(self._fakes)))
+            fakes = np.concatenate(self._fakes)
+            if training:
+                metrics[self.headline.key] = self.headline_metric(fakes)
+            else:
+                metrics.update(self.epoch_metrics(fakes))
             reward = self.headline_sign * float(metrics[self.headline.key])
             self._fakes = []
             next_obs = real.copy()
@@ -138,6 +146,10 @@ class GanEnv(gym.Env):
     def epoch_metrics(self, fake: np.ndarray) -> dict[str, float]:
         raise NotImplementedError
 
+    def headline_metric(self, fake: np.ndarray) -> float:
+        """The epoch's headline alone (what training reports): the value epoch_metrics gives for it."""
+        return self.epoch_metrics(fake)[self.headline.key]
+
     def draw(self, samples: np.ndarray) -> np.ndarray:
         raise NotImplementedError
 
@@ -175,7 +187,7 @@ class GaussianMixtureEnv(GanEnv):
         check_positive("batches", batches)
         check_positive("min_per_mode", min_per_mode)
         self.modes, self.std = mixture_modes(layout)
-        self.min_per_mode = min_per_mode
+        self.min_per_mode, self.training = min_per_mode, split == "train"
         self._setup((2,), np.inf, batch_size, batches, render_mode)
 
     def _real(self) -> tuple[np.ndarray, np.ndarray]:
@@ -209,7 +221,7 @@ class ImageGanEnv(GanEnv):
     ) -> None:
         self.images, self.classifier, self.floor = images, scorer, floor
         self.real_features = scorer.features(images)
-        self.shuffle = split == "train"
+        self.shuffle = self.training = split == "train"
         self._order = np.arange(len(images))
         self._setup(images.shape[1:], 1.0, batch_size, num_batches(len(images), batch_size), render_mode)
 
@@ -228,6 +240,9 @@ class ImageGanEnv(GanEnv):
 
     def epoch_metrics(self, fake: np.ndarray) -> dict[str, float]:
         return {**image_metrics(self.classifier, self.real_features, fake), "frechet_floor": self.floor}
+
+    def headline_metric(self, fake: np.ndarray) -> float:
+        return image_metrics(self.classifier, self.real_features, fake, histogram=False)["frechet"]
 
     def draw(self, samples: np.ndarray) -> np.ndarray:
         """A grid with room for 64 images (or a minibatch), so that a short last minibatch's frame (render)

@@ -150,12 +150,14 @@ class RandomFeatures:
         return np.maximum(images.reshape(len(images), -1).astype(np.float64) @ self.weights, 0.0)
 
 
-def image_metrics(clf: Any, real_features: np.ndarray, fake: np.ndarray) -> dict[str, float]:
+def image_metrics(
+    clf: Any, real_features: np.ndarray, fake: np.ndarray, histogram: bool = True
+) -> dict[str, float]:
     """{"frechet", "class_entropy", "classes_covered"} of generated images against the real features (only
-    "frechet" when the feature map is no classifier: RandomFeatures)."""
+    "frechet" when the feature map is no classifier, RandomFeatures, or without `histogram`)."""
     fake = np.nan_to_num(np.clip(fake, -1, 1))
     frechet = frechet_distance(real_features, clf.features(fake))
-    if not callable(getattr(clf, "classes", None)):
+    if not histogram or not callable(getattr(clf, "classes", None)):
         return {"frechet": frechet}
     hist = np.bincount(clf.classes(fake), minlength=10) / len(fake)
     p = hist[hist > 0]

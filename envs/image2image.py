@@ -14,7 +14,8 @@ Metrics (``info["metrics"]``, eval/<key>; scikit-image's `peak_signal_noise_rati
 `structural_similarity` (RGB, 7x7 window), averaged over crops): ``psnr`` (the headline), ``ssim``, and
 ``baseline_psnr``/``baseline_ssim`` of the trivial answer: the grey image replicated (colorize), the hole
 filled with the mean of the visible pixels (inpaint), bicubic upscaling (super_resolution), a flat image
-of the training photographs' mean colour (edges), the input itself (folder).
+of the training photographs' mean colour (edges), the input itself (folder). The training split scores
+``psnr`` only (the reward and the live display's value: all the runner reads from a training env).
 
 Tasks (``task``): colorize (input: grayscale), inpaint (input: the book's blank, a white centre hole), edges
 (input: Canny edges; env=edges2photo), super_resolution (input: the book's blur, x4 down then bicubic up),
@@ -49,14 +50,17 @@ DIRECTIONS = ("AtoB", "BtoA")
 STRIP_ROWS = 6  # evaluation crops in the strips picture
 
 
-def image_scores(pred: np.ndarray, target: np.ndarray) -> tuple[float, float]:
-    """(PSNR in dB, SSIM) of two uint8 (H, W, 3) images, by scikit-image; PSNR of identical images is 100."""
+def image_scores(pred: np.ndarray, target: np.ndarray, ssim: bool = True) -> tuple[float, float]:
+    """(PSNR in dB, SSIM) of two uint8 (H, W, 3) images, by scikit-image; PSNR of identical images is 100.
+    Without `ssim` (training: PSNR is its headline) the SSIM, the costly half, is not computed: NaN."""
     from skimage.metrics import peak_signal_noise_ratio, structural_similarity
 
     if np.array_equal(pred, target):
         return 100.0, 1.0
-    psnr = peak_signal_noise_ratio(target, pred, data_range=255)
-    return float(psnr), float(structural_similarity(target, pred, channel_axis=2, data_range=255, win_size=7))
+    psnr = float(peak_signal_noise_ratio(target, pred, data_range=255))
+    if not ssim:
+        return psnr, float("nan")
+    return psnr, float(structural_similarity(target, pred, channel_axis=2, data_range=255, win_size=7))
 
 
 def fill_hole_with_mean(image: np.ndarray) -> np.ndarray:
@@ -202,20 +206,23 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
         return out
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
-        """Mean PSNR/SSIM of the real rows' translations, and of the baseline's."""
-        rows = np.flatnonzero(mask)
+        """Mean PSNR/SSIM of the real rows' translations, and of the baseline's. Training scores PSNR only:
+        the headline (the reward and the live display) is all the runner reads from a training env."""
+        rows, training = np.flatnonzero(mask), self.split == "train"
         if len(rows) == 0:
-            return {"psnr": 0.0, "ssim": 0.0}
+            return {"psnr": 0.0} if training else {"psnr": 0.0, "ssim": 0.0}
         out, ref = hwc(self.finish(self._current[rows], pred[rows])), hwc(target[rows])
-        model = np.array([image_scores(p, t) for p, t in zip(out, ref)])
-        metrics = {"psnr": float(model[:, 0].mean()), "ssim": float(model[:, 1].mean())}
-        if self.split != "train":  # the baseline is constant: scored where it is reported, in evaluations
-            base = hwc(self.baseline(self._current[rows]))
-            trivial = np.array([image_scores(p, t) for p, t in zip(base, ref)])
-            metrics.update(
-                baseline_psnr=float(trivial[:, 0].mean()), baseline_ssim=float(trivial[:, 1].mean())
-            )
-        return metrics
+        model = np.array([image_scores(p, t, ssim=not training) for p, t in zip(out, ref)])
+        if training:
+            return {"psnr": float(model[:, 0].mean())}
+        base = hwc(self.baseline(self._current[rows]))  # constant: scored only where it is reported
+        trivial = np.array([image_scores(p, t) for p, t in zip(base, ref)])
+        return {
+            "psnr": float(model[:, 0].mean()),
+            "ssim": float(model[:, 1].mean()),
+            "baseline_psnr": float(trivial[:, 0].mean()),
+            "baseline_ssim": float(trivial[:, 1].mean()),
+        }
 
     # ----- pictures -----------------------------------------------------------------------------------------
     def draw(

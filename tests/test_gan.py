@@ -126,7 +126,7 @@ def test_frechet_distance_of_gaussians() -> None:
 
 
 def test_ring_env_reports_modes_at_the_end_of_an_epoch() -> None:
-    env = GaussianMixtureEnv("ring", batch_size=64, batches=2, min_per_mode=1)
+    env = GaussianMixtureEnv("ring", split="test", batch_size=64, batches=2, min_per_mode=1)
     obs, _ = env.reset(seed=0)
     _, r1, done, _, info = env.step(obs)  # the real samples as the "generated" ones: all high quality
     assert not done and r1 == 0.0 and info["metrics"] == {"high_quality": 1.0, "count": 64.0}
