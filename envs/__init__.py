@@ -81,3 +81,10 @@ DETECTION = {
 for _id, _entry in DETECTION.items():
     if _id not in gym.registry:
         gym.register(id=_id, entry_point=_entry)
+# Face-embedding tasks (envs/identities.py, envs/face_folder.py): obs = images, action = embeddings.
+for _id, _entry in {
+    "rlkit/Identities-v0": "rlkit.envs.identities:IdentitiesEnv",
+    "rlkit/FaceFolder-v0": "rlkit.envs.face_folder:FaceFolderEnv",
+}.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry)

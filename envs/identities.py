@@ -1,0 +1,226 @@
+"""Face-embedding tasks (book chapter 6): train an embedding on some identities, verify pairs of others.
+
+`EmbeddingTaskEnv` is the shared task (rlkit.envs.supervised's pattern: an episode is one epoch, the
+observation a minibatch of images, the action the agent's answer): the action is one embedding per image,
+Box (batch, embedding_width) (an agent with fewer dimensions pads with zeros, which changes no distance).
+
+* split="train": images of the training identities, shuffled; ``info["targets"]`` reveals each image's
+  identity (0..K-1), so an embedding agent trains a softmax / center / triplet loss on them. Reward: the
+  batch's nearest-neighbour accuracy (share of images whose closest other image in the batch, by the
+  embedding, is of the same identity).
+* split="test": open-set verification as LFW: the images of pairs (a_0, b_0, a_1, b_1, ...) of held-out
+  identities, in order; the epoch's last step computes, from the squared distances of each pair's
+  embeddings, the book's validate_on_lfw numbers (rlkit.envs.verification): eval/verification_accuracy
+  (10-fold, the headline and the last step's reward), eval/verification_accuracy_std, eval/val_at_far
+  (FAR 1e-3), eval/far, eval/auc, eval/eer.
+
+`IdentitiesEnv` (`env=identities`): handwritten digits as identities, offline. Digits 0-5 (scikit-learn's
+1,797 8x8 digits: ~1,080 images) train; digits 6-9 (~720 images, never seen in training) make 600 pairs,
+10 folds of 30 same + 30 different pairs, as LFW's 10 folds of 300 + 300. Why digits: the only labelled
+images bundled offline with many images per class; the held-out classes make verification open-set (the
+embedding must separate identities it never saw, which a classifier cannot do by its labels), at the price
+of few identities (6 to train, 4 to test): the numbers compare losses, they are not face numbers.
+`dataset="mnist"` reads MNIST (data_dir) instead: training identities from its train split, pairs from its
+test split. `env=face_folder` (rlkit.envs.face_folder) is the same task on an LFW-style folder.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from gymnasium import spaces
+
+from rlkit.core.errors import UserError
+from rlkit.core.headline import Headline
+from rlkit.envs.digits import DATASETS, select_classes
+from rlkit.envs.mnist import load_mnist, load_sklearn_digits
+from rlkit.envs.supervised import SPLITS, SupervisedEnv, caption_color, check_choice, check_positive, tile_grid
+from rlkit.envs.verification import verification_metrics
+
+
+def make_pairs(labels: np.ndarray, pairs: int, seed: int, folds: int = 10) -> tuple[np.ndarray, np.ndarray]:
+    """((pairs, 2) image indices, same flags): `folds` contiguous folds, each half same-identity pairs (two
+    distinct images of one identity) and half different-identity pairs, drawn with `seed`."""
+    rng = np.random.default_rng(seed)
+    ids = np.unique(labels)
+    by_id = {i: np.flatnonzero(labels == i) for i in ids}
+    repeated = [i for i in ids if len(by_id[i]) >= 2]
+    if len(ids) < 2 or not repeated:
+        raise UserError("verification pairs need >= 2 identities and one with >= 2 images")
+    rows, same = [], []
+    per_fold = max(2, pairs // folds)
+    for _ in range(folds):
+        for k in range(per_fold):
+            if k < per_fold // 2:
+                a, b = rng.choice(by_id[rng.choice(repeated)], 2, replace=False)
+            else:
+                i, j = rng.choice(ids, 2, replace=False)
+                a, b = rng.choice(by_id[i]), rng.choice(by_id[j])
+            rows.append((a, b))
+            same.append(k < per_fold // 2)
+    return np.array(rows, dtype=np.int64), np.array(same, dtype=bool)
+
+
+def nn_accuracy(emb: np.ndarray, labels: np.ndarray) -> float:
+    """Share of rows whose nearest other row (Euclidean) has the same label (0 for fewer than 2 rows)."""
+    if len(emb) < 2:
+        return 0.0
+    sq = (emb * emb).sum(1)
+    d = sq[:, None] - 2 * emb @ emb.T + sq[None, :]
+    np.fill_diagonal(d, np.inf)
+    return float(np.mean(labels[d.argmin(1)] == labels))
+
+
+class EmbeddingTaskEnv(SupervisedEnv):
+    """Train an embedding on identities, or verify pairs (module docstring); subclasses load the data."""
+
+    reward_key = "nn_accuracy"
+    headline = Headline("verification accuracy", "verification_accuracy")
+
+    def __init__(
+        self,
+        images: np.ndarray,
+        labels: np.ndarray,
+        names: list[str],
+        pairs: np.ndarray | None,
+        same: np.ndarray | None,
+        batch_size: int,
+        embedding_width: int,
+        render_mode: str | None = None,
+    ):
+        check_positive("embedding_width", embedding_width)
+        self.identity_names, self.pairs, self.same = list(names), pairs, same
+        inputs, targets = (images, labels) if pairs is None else (images[pairs.ravel()], labels[pairs.ravel()])
+        obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
+        act_space = spaces.Box(-np.inf, np.inf, (batch_size, embedding_width), np.float32)
+        super().__init__(
+            inputs, targets.astype(np.int64), batch_size, pairs is None, obs_space, act_space, render_mode
+        )
+        self._emb: list[np.ndarray] = []
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        """Starts an epoch (the pairs' embeddings collected anew)."""
+        self._emb = []
+        return super().reset(seed=seed, options=options)
+
+    def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
+        """The batch's nearest-neighbour accuracy."""
+        return {"nn_accuracy": nn_accuracy(pred[mask].astype(np.float64), target[mask])}
+
+    def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
+        """As SupervisedEnv; on the test split the last step scores every pair (reward: the accuracy)."""
+        action = np.asarray(action, dtype=np.float32).reshape(self.action_space.shape)
+        obs, reward, terminated, truncated, info = super().step(action)
+        if self.pairs is None:
+            return obs, reward, terminated, truncated, info
+        self._emb.append(action[info["mask"]])
+        reward = 0.0
+        if terminated:
+            info["metrics"].update(self.verify(np.concatenate(self._emb)))
+            reward = info["metrics"]["verification_accuracy"]
+        return obs, reward, terminated, truncated, info
+
+    def verify(self, emb: np.ndarray) -> dict[str, float]:
+        """validate_on_lfw's numbers from the embeddings of the pair images (a_0, b_0, a_1, ...)."""
+        dist = ((emb[0::2].astype(np.float64) - emb[1::2]) ** 2).sum(1)
+        m = verification_metrics(dist, self.same)
+        return {
+            "verification_accuracy": m["accuracy"],
+            "verification_accuracy_std": m["accuracy_std"],
+            "val_at_far": m["val"],
+            "far": m["far"],
+            "auc": m["auc"],
+            "eer": m["eer"],
+        }
+
+    def draw(
+        self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray
+    ) -> np.ndarray:
+        """The first 32 images of the batch captioned with their identity (and, after a step, the identity
+        of their nearest neighbour in the batch: green when it is the same)."""
+        rows = np.flatnonzero(mask)[:32]
+        near = None
+        if pred is not None:
+            emb = pred[mask].astype(np.float64)
+            sq = (emb * emb).sum(1)
+            d = sq[:, None] - 2 * emb @ emb.T + sq[None, :]
+            np.fill_diagonal(d, np.inf)
+            near = target[mask][d.argmin(1)]
+        zoom = max(1, 48 // obs.shape[-1])
+        tiles, captions, colors = [], [], []
+        for k, i in enumerate(rows):
+            img = np.kron(obs[i], np.ones((1, zoom, zoom), dtype=np.uint8)).transpose(1, 2, 0)
+            tiles.append(np.repeat(img, 3, axis=2) if img.shape[2] == 1 else img)
+            name = self.identity_names[int(target[i])][:8]
+            captions.append(name if near is None else f"{name}:{self.identity_names[int(near[k])][:8]}")
+            colors.append(caption_color(target[i], None if near is None else near[k]))
+        return tile_grid(tiles, captions, colors, slots=min(32, len(mask)))
+
+    # ----- rlkit play ---------------------------------------------------------------------------------------
+    def rollout_files(self, agent: Any, out_dir: str | Path, prefix: str = "latest") -> list[Path]:
+        """`rlkit play run=`: <prefix>_embeddings.png, the split's images' features in 2-D (the book's Fig
+        6-10/6-11; PCA when the embedding has more than 2 dimensions)."""
+        from rlkit.envs.identities_plots import embedding_plot
+
+        if not callable(getattr(agent, "features", None)):
+            raise UserError("the embedding plot needs a trained embedding agent (agent=embedding)")
+        images, labels = self.inputs, self.targets
+        feats = np.concatenate([agent.features(images[i : i + 500]) for i in range(0, len(images), 500)])
+        path = Path(out_dir) / f"{prefix}_embeddings.png"
+        return [embedding_plot(feats, labels, self.identity_names, path)]
+
+    def answer_inputs(self, agent: Any, paths: list[Path], out_dir: Path) -> list[Path]:
+        """`rlkit play run= input=a.png,b.png,...`: prints the images' distance matrix as the book's
+        compare.py (Euclidean distances of the L2-normalised embeddings) and writes it to
+        <out_dir>/distances.txt."""
+        from rlkit.envs.identities_plots import distance_report, load_images
+
+        images = load_images(paths, self.observation_space.shape[1:])
+        emb = np.concatenate([agent.embed(images[i : i + 500]) for i in range(0, len(images), 500)])
+        report = distance_report(paths, emb)
+        print(report, end="", flush=True)
+        out = Path(out_dir) / "distances.txt"
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(report, encoding="utf-8")
+        return [out]
+
+
+class IdentitiesEnv(EmbeddingTaskEnv):
+    """Digits as identities: train on some digits, verify pairs of the others (module docstring).
+
+    Arguments: split ("train" | "test"), dataset ("digits" | "mnist"), train_classes (digits [0..5]; the
+    other digits are held out for the pairs), pairs (600: 10 folds, each half same / half different),
+    pair_seed (0), batch_size (100), embedding_width (128: the widest embedding an agent may answer),
+    data_dir (MNIST's folder), render_mode (None | "rgb_array").
+    """
+
+    def __init__(
+        self,
+        split: str = "train",
+        dataset: str = "digits",
+        train_classes: list[int] | None = None,
+        pairs: int = 600,
+        pair_seed: int = 0,
+        batch_size: int = 100,
+        embedding_width: int = 128,
+        data_dir: str = "MNIST_data",
+        render_mode: str | None = None,
+    ):
+        check_choice("split", split, SPLITS)
+        check_choice("dataset", dataset, DATASETS)
+        check_positive("pairs", pairs)
+        train_classes = list(range(6)) if train_classes is None else [int(c) for c in train_classes]
+        held_out = [d for d in range(10) if d not in train_classes]
+        if len(held_out) < 2:
+            raise UserError(f"env.kwargs.train_classes={train_classes} leaves < 2 digits held out for pairs")
+        if dataset == "mnist":
+            images, labels = load_mnist(data_dir, split, False)
+        else:
+            parts = [load_sklearn_digits(s) for s in SPLITS]
+            images, labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+        classes = train_classes if split == "train" else held_out
+        images, labels, names = select_classes(images, labels, classes)
+        pair_rows, same = (None, None) if split == "train" else make_pairs(labels, pairs, pair_seed)
+        super().__init__(images, labels, names, pair_rows, same, batch_size, embedding_width, render_mode)
