@@ -20,6 +20,7 @@ The network is a model of rlkit.agents.supervised_models by name (`model`, `hidd
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import numpy as np
 import torch
 import torch.nn.functional as F

@@ -74,9 +74,7 @@ def main_bench() -> None:
     print(f"{platform.processor() or platform.machine()}, torch {torch.__version__}, {args.epochs} epochs")
     print(f"{'loss':8s}" + "".join(f"{k:>24s}" for k in KEYS))
     for name, res in results.items():
-        cells = [
-            f"{res['mean'][k]:.3f}" + (f" +- {res['std'][k]:.3f}" if "std" in res else "") for k in KEYS
-        ]
+        cells = [f"{res['mean'][k]:.3f}" + (f" +- {res['std'][k]:.3f}" if "std" in res else "") for k in KEYS]
         print(f"{name:8s}" + "".join(f"{c:>24s}" for c in cells))
     if args.out:
         args.out.write_text(json.dumps(results, indent=1))

@@ -14,14 +14,16 @@ Box (batch, embedding_width) (an agent with fewer dimensions pads with zeros, wh
   (10-fold, the headline and the last step's reward), eval/verification_accuracy_std, eval/val_at_far
   (FAR 1e-3), eval/far, eval/auc, eval/eer.
 
-`IdentitiesEnv` (`env=identities`): handwritten digits as identities, offline. Digits 0-5 (scikit-learn's
-1,797 8x8 digits: ~1,080 images) train; digits 6-9 (~720 images, never seen in training) make 600 pairs,
-10 folds of 30 same + 30 different pairs, as LFW's 10 folds of 300 + 300. Why digits: the only labelled
-images bundled offline with many images per class; the held-out classes make verification open-set (the
-embedding must separate identities it never saw, which a classifier cannot do by its labels), at the price
-of few identities (6 to train, 4 to test): the numbers compare losses, they are not face numbers.
-`dataset="mnist"` reads MNIST (data_dir) instead: training identities from its train split, pairs from its
-test split. `env=face_folder` (rlkit.envs.face_folder) is the same task on an LFW-style folder.
+`IdentitiesEnv` (`env=identities`), offline. The default, `dataset="faces"`: generated face identities
+(rlkit.envs.synthetic_faces): identities 0-199 train (10 images each), identities 200-299 (never seen in
+training) make 600 pairs, 10 folds of 30 same + 30 different pairs, as LFW's 10 folds of 300 + 300. Why
+generated: verification is open-set (the embedding must separate people it never saw, which a classifier
+cannot do by its labels) and needs many identities to mean something; no bundled data set has them.
+`dataset="digits"`: digits 0-5 of scikit-learn's 8x8 digits train, pairs of digits 6-9 test (only 6
+training identities: an embedding of 6 classes does not generalise to 4 new ones better than the raw
+pixels do, benchmarks/README.md). `dataset="mnist"` reads MNIST (data_dir): the training digits from its
+train split, the pairs from its test split. `env=face_folder` (rlkit.envs.face_folder) is the same task on an
+LFW-style folder of photos.
 """
 
 from __future__ import annotations
@@ -36,7 +38,15 @@ from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs.digits import DATASETS, select_classes
 from rlkit.envs.mnist import load_mnist, load_sklearn_digits
-from rlkit.envs.supervised import SPLITS, SupervisedEnv, caption_color, check_choice, check_positive, tile_grid
+from rlkit.envs.supervised import (
+    SPLITS,
+    SupervisedEnv,
+    caption_color,
+    check_choice,
+    check_positive,
+    tile_grid,
+)
+from rlkit.envs.synthetic_faces import make_faces
 from rlkit.envs.verification import verification_metrics
 
 
@@ -91,8 +101,12 @@ class EmbeddingTaskEnv(SupervisedEnv):
         render_mode: str | None = None,
     ):
         check_positive("embedding_width", embedding_width)
+        if pairs is not None and len(pairs) < 10:
+            raise UserError(f"{len(pairs)} verification pairs: 10-fold verification needs at least 10")
         self.identity_names, self.pairs, self.same = list(names), pairs, same
-        inputs, targets = (images, labels) if pairs is None else (images[pairs.ravel()], labels[pairs.ravel()])
+        inputs, targets = (
+            (images, labels) if pairs is None else (images[pairs.ravel()], labels[pairs.ravel()])
+        )
         obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
         act_space = spaces.Box(-np.inf, np.inf, (batch_size, embedding_width), np.float32)
         super().__init__(
@@ -188,39 +202,56 @@ class EmbeddingTaskEnv(SupervisedEnv):
 
 
 class IdentitiesEnv(EmbeddingTaskEnv):
-    """Digits as identities: train on some digits, verify pairs of the others (module docstring).
+    """Generated faces or digits as identities: train on some, verify pairs of the others (module docstring).
 
-    Arguments: split ("train" | "test"), dataset ("digits" | "mnist"), train_classes (digits [0..5]; the
-    other digits are held out for the pairs), pairs (600: 10 folds, each half same / half different),
-    pair_seed (0), batch_size (100), embedding_width (128: the widest embedding an agent may answer),
-    data_dir (MNIST's folder), render_mode (None | "rgb_array").
+    Arguments: split ("train" | "test"), dataset ("faces" | "digits" | "mnist"), train_identities (faces:
+    200, numbered 0..199) and test_identities (faces: 100 others), images_per_identity (faces: 10),
+    train_classes (digits: [0..5]; the other digits are held out), pairs (600: 10 folds, each half same and
+    half different), pair_seed (0), data_seed (faces: 0), batch_size (100), embedding_width (128: the widest
+    embedding an agent may answer), data_dir (MNIST's folder), render_mode (None | "rgb_array").
     """
 
     def __init__(
         self,
         split: str = "train",
-        dataset: str = "digits",
+        dataset: str = "faces",
+        train_identities: int = 200,
+        test_identities: int = 100,
+        images_per_identity: int = 10,
         train_classes: list[int] | None = None,
         pairs: int = 600,
         pair_seed: int = 0,
+        data_seed: int = 0,
         batch_size: int = 100,
         embedding_width: int = 128,
         data_dir: str = "MNIST_data",
         render_mode: str | None = None,
     ):
         check_choice("split", split, SPLITS)
-        check_choice("dataset", dataset, DATASETS)
-        check_positive("pairs", pairs)
-        train_classes = list(range(6)) if train_classes is None else [int(c) for c in train_classes]
-        held_out = [d for d in range(10) if d not in train_classes]
-        if len(held_out) < 2:
-            raise UserError(f"env.kwargs.train_classes={train_classes} leaves < 2 digits held out for pairs")
-        if dataset == "mnist":
-            images, labels = load_mnist(data_dir, split, False)
+        check_choice("dataset", dataset, ("faces", *DATASETS))
+        for key in ("pairs", "train_identities", "test_identities", "images_per_identity"):
+            check_positive(key, locals()[key])
+        if dataset == "faces":
+            first, count = (0, train_identities) if split == "train" else (train_identities, test_identities)
+            images, labels = make_faces(list(range(first, first + count)), images_per_identity, data_seed)
+            names = [f"id{k}" for k in range(first, first + count)]
         else:
-            parts = [load_sklearn_digits(s) for s in SPLITS]
-            images, labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
-        classes = train_classes if split == "train" else held_out
-        images, labels, names = select_classes(images, labels, classes)
+            images, labels, names = digit_identities(split, dataset, train_classes, data_dir)
         pair_rows, same = (None, None) if split == "train" else make_pairs(labels, pairs, pair_seed)
         super().__init__(images, labels, names, pair_rows, same, batch_size, embedding_width, render_mode)
+
+
+def digit_identities(
+    split: str, dataset: str, train_classes: list[int] | None, data_dir: str
+) -> tuple[np.ndarray, np.ndarray, list[str]]:
+    """(images, labels, names) of the training digits (train) or of the held-out ones (test)."""
+    train_classes = list(range(6)) if train_classes is None else [int(c) for c in train_classes]
+    held_out = [d for d in range(10) if d not in train_classes]
+    if len(held_out) < 2:
+        raise UserError(f"env.kwargs.train_classes={train_classes} leaves < 2 digits held out for pairs")
+    if dataset == "mnist":
+        images, labels = load_mnist(data_dir, split, False)
+    else:
+        parts = [load_sklearn_digits(s) for s in SPLITS]
+        images, labels = np.concatenate([p[0] for p in parts]), np.concatenate([p[1] for p in parts])
+    return select_classes(images, labels, train_classes if split == "train" else held_out)

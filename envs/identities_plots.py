@@ -1,4 +1,4 @@
-"""What `rlkit play` writes for a face-embedding run: the 2-D feature plot and compare.py's distance matrix."""
+"""What `rlkit play` writes for a face-embedding run: the 2-D feature plot, compare.py's distance matrix."""
 
 from __future__ import annotations
 
