@@ -81,6 +81,7 @@ class FaceFolderEnv(EmbeddingTaskEnv):
     split="train": every image of the people with >= `min_images` images (identities 0..K-1 in name order).
     split="test": the pairs of `pairs` (LFW's pairs.txt, its 10 folds in order), or, without one, `num_pairs`
     pairs drawn from the folder (rlkit.envs.identities.make_pairs). Images are resized to `image_size`
+    `images_per_person` (null) = k: training batches in runs of k images of one person (FaceNet's sampling).
     (faces are expected cropped: rlkit.envs.face_crop.crop_faces crops them with OpenCV's Haar cascade).
     """
 
@@ -96,6 +97,7 @@ class FaceFolderEnv(EmbeddingTaskEnv):
         pair_seed: int = 0,
         ext: str = "jpg",
         batch_size: int = 64,
+        images_per_person: int | None = None,
         embedding_width: int = 128,
         render_mode: str | None = None,
     ):
@@ -120,4 +122,6 @@ class FaceFolderEnv(EmbeddingTaskEnv):
             labels = np.array([k for k, name in enumerate(names) for _ in people[name]], dtype=np.int64)
             rows, same = (None, None) if split == "train" else make_pairs(labels, num_pairs, pair_seed)
         images = load_faces(files, image_size, grayscale)
-        super().__init__(images, labels, names, rows, same, batch_size, embedding_width, render_mode)
+        super().__init__(
+            images, labels, names, rows, same, batch_size, embedding_width, render_mode, images_per_person
+        )

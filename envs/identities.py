@@ -99,8 +99,12 @@ class EmbeddingTaskEnv(SupervisedEnv):
         batch_size: int,
         embedding_width: int,
         render_mode: str | None = None,
+        images_per_person: int | None = None,
     ):
         check_positive("embedding_width", embedding_width)
+        if images_per_person is not None:
+            check_positive("images_per_person", images_per_person)
+        self.images_per_person = images_per_person
         if pairs is not None and len(pairs) < 10:
             raise UserError(f"{len(pairs)} verification pairs: 10-fold verification needs at least 10")
         self.identity_names, self.pairs, self.same = list(names), pairs, same
@@ -117,7 +121,21 @@ class EmbeddingTaskEnv(SupervisedEnv):
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         """Starts an epoch (the pairs' embeddings collected anew)."""
         self._emb = []
-        return super().reset(seed=seed, options=options)
+        obs, info = super().reset(seed=seed, options=options)
+        if self.pairs is None and self.images_per_person is not None:
+            self._order, self._batch = self._grouped_order(self.images_per_person), 0
+            obs = self._current = self._obs()
+        return obs, info
+
+    def _grouped_order(self, k: int) -> np.ndarray:
+        """An epoch's order in runs of up to k images of one identity, the runs shuffled: a batch of B then
+        holds about B / k identities with k images each (FaceNet's people_per_batch x images_per_person),
+        so the triplet loss finds positives in every batch."""
+        runs = []
+        for identity in np.unique(self.targets):
+            rows = self.np_random.permutation(np.flatnonzero(self.targets == identity))
+            runs += [rows[i : i + k] for i in range(0, len(rows), k)]
+        return np.concatenate([runs[i] for i in self.np_random.permutation(len(runs))])
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """The batch's nearest-neighbour accuracy."""
@@ -207,7 +225,8 @@ class IdentitiesEnv(EmbeddingTaskEnv):
     Arguments: split ("train" | "test"), dataset ("faces" | "digits" | "mnist"), train_identities (faces:
     200, numbered 0..199) and test_identities (faces: 100 others), images_per_identity (faces: 10),
     train_classes (digits: [0..5]; the other digits are held out), pairs (600: 10 folds, each half same and
-    half different), pair_seed (0), data_seed (faces: 0), batch_size (100), embedding_width (128: the widest
+    half different), pair_seed (0), data_seed (faces: 0), batch_size (100), images_per_person (5: training
+    batches in runs of 5 images of one identity; null: plain shuffling), embedding_width (128: the widest
     embedding an agent may answer), data_dir (MNIST's folder), render_mode (None | "rgb_array").
     """
 
@@ -223,6 +242,7 @@ class IdentitiesEnv(EmbeddingTaskEnv):
         pair_seed: int = 0,
         data_seed: int = 0,
         batch_size: int = 100,
+        images_per_person: int | None = 5,
         embedding_width: int = 128,
         data_dir: str = "MNIST_data",
         render_mode: str | None = None,
@@ -238,7 +258,8 @@ class IdentitiesEnv(EmbeddingTaskEnv):
         else:
             images, labels, names = digit_identities(split, dataset, train_classes, data_dir)
         pair_rows, same = (None, None) if split == "train" else make_pairs(labels, pairs, pair_seed)
-        super().__init__(images, labels, names, pair_rows, same, batch_size, embedding_width, render_mode)
+        rest = (batch_size, embedding_width, render_mode, images_per_person)
+        super().__init__(images, labels, names, pair_rows, same, *rest)
 
 
 def digit_identities(
