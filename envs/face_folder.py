@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from rlkit.core.errors import UserError
+from rlkit.envs.face_crop import crop_faces
 from rlkit.envs.identities import EmbeddingTaskEnv, make_pairs
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive
 
@@ -68,11 +69,22 @@ def identities(root: str | Path, ext: str = "jpg", min_images: int = 1) -> dict[
     return {name: files for name, files in found.items() if len(files) >= min_images}
 
 
-def load_faces(paths: list[Path], image_size: int, grayscale: bool) -> np.ndarray:
-    """The images at `paths` as uint8 (N, C, image_size, image_size), C = 1 (grayscale) or 3."""
+def load_faces(paths: list[Path], image_size: int, grayscale: bool, crop: bool = False) -> np.ndarray:
+    """The images at `paths` as uint8 (N, C, image_size, image_size), C = 1 (grayscale) or 3; with `crop`,
+    each the crop of its largest face found by OpenCV's Haar cascade (the whole image when none is)."""
+    from PIL import Image
+
     from rlkit.envs.identities_plots import load_images
 
-    return load_images(paths, (1 if grayscale else 3, image_size, image_size))
+    if not crop:
+        return load_images(paths, (1 if grayscale else 3, image_size, image_size))
+    out = []
+    for path in paths:
+        rgb = np.asarray(Image.open(path).convert("RGB"))
+        faces = crop_faces(rgb, image_size) or [np.asarray(Image.fromarray(rgb).resize((image_size,) * 2))]
+        face = np.asarray(Image.fromarray(faces[0]).convert("L"))[..., None] if grayscale else faces[0]
+        out.append(face.transpose(2, 0, 1))
+    return np.stack(out)
 
 
 class FaceFolderEnv(EmbeddingTaskEnv):
@@ -82,7 +94,8 @@ class FaceFolderEnv(EmbeddingTaskEnv):
     split="test": the pairs of `pairs` (LFW's pairs.txt, its 10 folds in order), or, without one, `num_pairs`
     pairs drawn from the folder (rlkit.envs.identities.make_pairs). Images are resized to `image_size`
     `images_per_person` (null) = k: training batches in runs of k images of one person (FaceNet's sampling).
-    (faces are expected cropped: rlkit.envs.face_crop.crop_faces crops them with OpenCV's Haar cascade).
+    (faces are expected cropped: with `crop=true` each image is first cropped to its largest face by
+    OpenCV's Haar cascade, rlkit.envs.face_crop).
     """
 
     def __init__(
@@ -92,6 +105,7 @@ class FaceFolderEnv(EmbeddingTaskEnv):
         split: str = "train",
         image_size: int = 64,
         grayscale: bool = False,
+        crop: bool = False,
         min_images: int = 1,
         num_pairs: int = 600,
         pair_seed: int = 0,
@@ -121,7 +135,7 @@ class FaceFolderEnv(EmbeddingTaskEnv):
             files = [f for name in names for f in people[name]]
             labels = np.array([k for k, name in enumerate(names) for _ in people[name]], dtype=np.int64)
             rows, same = (None, None) if split == "train" else make_pairs(labels, num_pairs, pair_seed)
-        images = load_faces(files, image_size, grayscale)
+        images = load_faces(files, image_size, grayscale, crop)
         super().__init__(
             images, labels, names, rows, same, batch_size, embedding_width, render_mode, images_per_person
         )

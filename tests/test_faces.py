@@ -198,3 +198,25 @@ def test_bad_embedding_settings_fail_in_one_line(capsys) -> None:
     assert "face-embedding task" in err
     err = one_line_error(capsys, ["train", *TINY, "agent.num_classes=3", "total_steps=2"])
     assert "agent.num_classes" in err
+
+
+# ----- face detection in front (OpenCV's Haar cascade) ------------------------------------------------------
+def test_haar_cascade_finds_the_astronauts_face_and_crop_feeds_face_folder(tmp_path: Path) -> None:
+    from skimage import data
+
+    from rlkit.envs.face_crop import crop_faces, face_boxes
+
+    photo = data.astronaut()  # 512x512, Eileen Collins' face at about x 177-272, y 66-161
+    boxes = face_boxes(photo)
+    assert len(boxes) == 1
+    x0, y0, x1, y1 = boxes[0]
+    assert 150 < x0 < 200 and 250 < x1 < 300 and 40 < y0 < 90 and 140 < y1 < 190
+    assert len(face_boxes(np.zeros((200, 200, 3), np.uint8))) == 0
+    (crop,) = crop_faces(photo, size=32)
+    assert crop.shape == (32, 32, 3) and crop.dtype == np.uint8
+    for k in (1, 2):
+        (tmp_path / "eileen").mkdir(exist_ok=True)
+        Image.fromarray(photo).save(tmp_path / "eileen" / f"eileen_{k:04d}.jpg")
+    env = FaceFolderEnv(root=str(tmp_path), image_size=32, crop=True, grayscale=True)
+    assert env.inputs.shape == (2, 1, 32, 32)
+    assert abs(float(env.inputs[0].mean()) - float(np.asarray(Image.fromarray(crop).convert("L")).mean())) < 8
