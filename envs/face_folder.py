@@ -17,6 +17,7 @@ import numpy as np
 from rlkit.core.errors import UserError
 from rlkit.envs.face_crop import crop_faces
 from rlkit.envs.identities import EmbeddingTaskEnv, make_pairs
+from rlkit.envs.identities_plots import load_images
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive
 
 
@@ -73,8 +74,6 @@ def load_faces(paths: list[Path], image_size: int, grayscale: bool, crop: bool =
     """The images at `paths` as uint8 (N, C, image_size, image_size), C = 1 (grayscale) or 3; with `crop`,
     each the crop of its largest face found by OpenCV's Haar cascade (the whole image when none is)."""
     from PIL import Image
-
-    from rlkit.envs.identities_plots import load_images
 
     if not crop:
         return load_images(paths, (1 if grayscale else 3, image_size, image_size))

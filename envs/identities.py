@@ -37,6 +37,7 @@ from gymnasium import spaces
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs.digits import DATASETS, select_classes
+from rlkit.envs.identities_plots import distance_report, embedding_plot, load_images
 from rlkit.envs.mnist import load_mnist, load_sklearn_digits
 from rlkit.envs.supervised import (
     SPLITS,
@@ -194,8 +195,6 @@ class EmbeddingTaskEnv(SupervisedEnv):
     def rollout_files(self, agent: Any, out_dir: str | Path, prefix: str = "latest") -> list[Path]:
         """`rlkit play run=`: <prefix>_embeddings.png, the split's images' features in 2-D (the book's Fig
         6-10/6-11; PCA when the embedding has more than 2 dimensions)."""
-        from rlkit.envs.identities_plots import embedding_plot
-
         if not callable(getattr(agent, "features", None)):
             raise UserError("the embedding plot needs a trained embedding agent (agent=embedding)")
         images, labels = self.inputs, self.targets
@@ -207,8 +206,6 @@ class EmbeddingTaskEnv(SupervisedEnv):
         """`rlkit play run= input=a.png,b.png,...`: prints the images' distance matrix as the book's
         compare.py (Euclidean distances of the L2-normalised embeddings) and writes it to
         <out_dir>/distances.txt."""
-        from rlkit.envs.identities_plots import distance_report, load_images
-
         images = load_images(paths, self.observation_space.shape[1:])
         emb = np.concatenate([agent.embed(images[i : i + 500]) for i in range(0, len(images), 500)])
         report = distance_report(paths, emb)
