@@ -222,8 +222,8 @@ class IdentitiesEnv(EmbeddingTaskEnv):
     Arguments: split ("train" | "test"), dataset ("faces" | "digits" | "mnist"), train_identities (faces:
     200, numbered 0..199) and test_identities (faces: 100 others), images_per_identity (faces: 10),
     train_classes (digits: [0..5]; the other digits are held out), pairs (600: 10 folds, each half same and
-    half different), pair_seed (0), data_seed (faces: 0), batch_size (100), images_per_person (5: training
-    batches in runs of 5 images of one identity; null: plain shuffling), embedding_width (128: the widest
+    half different), pair_seed (0), data_seed (faces: 0), batch_size (100), images_per_person (null: plain
+    shuffling; k: training batches in runs of k images of one identity, FaceNet's sampling), embedding_width (128: the widest
     embedding an agent may answer), data_dir (MNIST's folder), render_mode (None | "rgb_array").
     """
 
@@ -239,7 +239,7 @@ class IdentitiesEnv(EmbeddingTaskEnv):
         pair_seed: int = 0,
         data_seed: int = 0,
         batch_size: int = 100,
-        images_per_person: int | None = 5,
+        images_per_person: int | None = None,
         embedding_width: int = 128,
         data_dir: str = "MNIST_data",
         render_mode: str | None = None,
