@@ -51,7 +51,7 @@ class EmbeddingConfig:
         loss: softmax, center or triplet (module docstring).
         embedding_dim: size of the embedding (2 for the book's Fig 6-10 plot; <= the env's action width).
         num_classes: classifier outputs (softmax, center): at least the number of training identities.
-        center_weight: lambda, the weight of the center loss on unit embeddings (the book: 0.01 on raw features).
+        center_weight: lambda, the center loss weight, on unit embeddings (the book: 0.01 on raw features).
         center_alpha: the book's alfa: each center moves 1 - alpha of the way to a feature per example.
         margin: the triplet loss's margin alpha (squared distances of unit vectors lie in [0, 4]).
         mining: semihard, hardest or random negatives for the triplet loss.

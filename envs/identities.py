@@ -223,8 +223,9 @@ class IdentitiesEnv(EmbeddingTaskEnv):
     200, numbered 0..199) and test_identities (faces: 100 others), images_per_identity (faces: 10),
     train_classes (digits: [0..5]; the other digits are held out), pairs (600: 10 folds, each half same and
     half different), pair_seed (0), data_seed (faces: 0), batch_size (100), images_per_person (null: plain
-    shuffling; k: training batches in runs of k images of one identity, FaceNet's sampling), embedding_width (128: the widest
-    embedding an agent may answer), data_dir (MNIST's folder), render_mode (None | "rgb_array").
+    shuffling; k: training batches in runs of k images of one identity, FaceNet's sampling),
+    embedding_width (128: the widest embedding an agent may answer), data_dir (MNIST's folder), render_mode
+    (None | "rgb_array").
     """
 
     def __init__(
