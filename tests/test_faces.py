@@ -85,6 +85,15 @@ def test_test_epoch_scores_an_oracle_perfectly_and_a_constant_at_chance() -> Non
             assert m["val_at_far"] == 1.0
 
 
+def test_images_per_person_batches_runs_of_one_identity() -> None:
+    env = IdentitiesEnv(train_identities=30, images_per_identity=6, images_per_person=3, batch_size=30)
+    env.reset(seed=0)
+    assert sorted(env._order) == list(range(180))  # every image once an epoch
+    runs = env.targets[env._order].reshape(-1, 3)  # 6 images each: every run is 3 of one identity
+    assert np.all(runs == runs[:, :1])
+    assert np.all(np.bincount(env.targets[env._order[:30]]) % 3 == 0)  # a batch: whole runs of 3
+
+
 # ----- the agent through rlkit train ------------------------------------------------------------------------
 @pytest.mark.parametrize("loss", ["softmax", "center", "triplet"])
 def test_each_loss_trains_and_reports_verification(tmp_path: Path, loss: str) -> None:
