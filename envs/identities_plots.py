@@ -21,7 +21,8 @@ def to_2d(features: np.ndarray) -> tuple[np.ndarray, str]:
 
 
 def embedding_plot(features: np.ndarray, labels: np.ndarray, names: list[str], path: Path) -> Path:
-    """A scatter plot of the features in 2-D, one colour per identity (the book's Fig 6-10/6-11)."""
+    """A scatter plot of the features in 2-D, one colour per identity, the first 20 identities (the book's
+    Fig 6-10/6-11)."""
     import matplotlib  # only when the plot is drawn
 
     matplotlib.use("Agg")
@@ -29,10 +30,12 @@ def embedding_plot(features: np.ndarray, labels: np.ndarray, names: list[str], p
 
     points, how = to_2d(features)
     fig, ax = plt.subplots(figsize=(6, 6))
-    for k in np.unique(labels)[:20]:
+    shown = np.unique(labels)[:20]  # more colours would not tell identities apart
+    for k in shown:
         rows = labels == k
         ax.scatter(points[rows, 0], points[rows, 1], s=6, label=names[int(k)][:12])
-    ax.set_title(f"{len(points)} images, {features.shape[1]}-D embedding ({how})")
+    count = int(np.isin(labels, shown).sum())
+    ax.set_title(f"{count} images of {len(shown)} identities, {features.shape[1]}-D embedding ({how})")
     ax.legend(markerscale=3, fontsize=8)
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path, dpi=100)
