@@ -8,6 +8,7 @@ A trivial baseline scores the raw pixels (L2-normalised) the same way.
 
     .venv/bin/python benchmarks/faces.py                          # 3 losses x 3 seeds, 20 epochs
     .venv/bin/python benchmarks/faces.py --losses softmax center --seeds 0 --epochs 5 --out results.json
+    .venv/bin/python benchmarks/faces.py --figure benchmarks/figures/faces_2d.png --epochs 20   # Fig 6-10/11
 """
 
 from __future__ import annotations
@@ -53,6 +54,45 @@ def pixels_baseline() -> dict[str, float]:
     return {k: m[k] for k in KEYS}
 
 
+FIGURE = {  # panel title: overrides (2-D features of 10 training identities, the book's Fig 6-10/6-11)
+    "softmax": ["agent.loss=softmax"],
+    "softmax + center, lambda 0.1": ["agent.loss=center", "agent.center_weight=0.1"],
+    "softmax + center, lambda 1": ["agent.loss=center", "agent.center_weight=1.0"],
+}
+
+
+def figure(path: Path, epochs: int) -> None:
+    """Trains 2-D embeddings of 10 identities x 50 images per FIGURE entry; plots each one's training
+    features side by side (raw features: the book's figures show them before normalisation)."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from rlkit.frontend.app import build_runner
+    from rlkit.frontend.compose import compose_config
+
+    data = ["env.kwargs.train_identities=10", "env.kwargs.images_per_identity=50", "agent.embedding_dim=2"]
+    fig, axes = plt.subplots(1, len(FIGURE), figsize=(5 * len(FIGURE), 5))
+    for ax, (title, overrides) in zip(axes, FIGURE.items()):
+        args = ["agent=embedding", "env=identities", "ui=none", "num_threads=1", *data, *overrides]
+        with tempfile.TemporaryDirectory() as tmp:
+            runner = build_runner(compose_config([*args, f"total_episodes={epochs}"]), Path(tmp) / "run")
+            try:
+                runner.train()
+            finally:
+                runner.close()
+        env = IdentitiesEnv(train_identities=10, images_per_identity=50)
+        feats = runner.agent.features(env.inputs)
+        for k in range(10):
+            rows = env.targets == k
+            ax.scatter(feats[rows, 0], feats[rows, 1], s=4)
+        ax.set_title(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=80)
+    print(f"Wrote {path}")
+
+
 def main_bench() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--losses", nargs="+", default=list(LOSSES), choices=list(LOSSES))
@@ -60,8 +100,12 @@ def main_bench() -> None:
     parser.add_argument("--epochs", type=int, default=20)
     parser.add_argument("--extra", nargs="*", default=[], help="more overrides, e.g. agent.embedding_dim=2")
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--figure", type=Path, default=None, help="write the 2-D feature figure here instead")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.figure:
+        figure(args.figure, args.epochs)
+        return
     results: dict[str, dict] = {"pixels": {"mean": pixels_baseline()}}
     for loss in args.losses:
         start, runs = time.perf_counter(), [run_one(loss, s, args.epochs, args.extra) for s in args.seeds]
