@@ -2,7 +2,8 @@
 
 `EmbeddingTaskEnv` is the shared task (rlkit.envs.supervised's pattern: an episode is one epoch, the
 observation a minibatch of images, the action the agent's answer): the action is one embedding per image,
-Box (batch, embedding_width) (an agent with fewer dimensions pads with zeros, which changes no distance).
+Box [-1, 1] (batch, embedding_width), unit vectors (an agent with fewer dimensions pads with zeros, which
+changes no distance).
 
 * split="train": images of the training identities, shuffled; ``info["targets"]`` reveals each image's
   identity (0..K-1), so an embedding agent trains a softmax / center / triplet loss on them. Reward: the
@@ -113,7 +114,7 @@ class EmbeddingTaskEnv(SupervisedEnv):
             (images, labels) if pairs is None else (images[pairs.ravel()], labels[pairs.ravel()])
         )
         obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
-        act_space = spaces.Box(-np.inf, np.inf, (batch_size, embedding_width), np.float32)
+        act_space = spaces.Box(-1.0, 1.0, (batch_size, embedding_width), np.float32)  # unit vectors
         super().__init__(
             inputs, targets.astype(np.int64), batch_size, pairs is None, obs_space, act_space, render_mode
         )

@@ -94,6 +94,14 @@ def test_images_per_person_batches_runs_of_one_identity() -> None:
     assert np.all(np.bincount(env.targets[env._order[:30]]) % 3 == 0)  # a batch: whole runs of 3
 
 
+def test_both_splits_pass_gymnasiums_env_checker() -> None:
+    from gymnasium.utils.env_checker import check_env
+
+    small = {"train_identities": 6, "test_identities": 4, "images_per_identity": 3, "pairs": 20}
+    for split in ("train", "test"):
+        check_env(IdentitiesEnv(split=split, batch_size=8, **small), skip_render_check=True)
+
+
 # ----- the agent through rlkit train ------------------------------------------------------------------------
 @pytest.mark.parametrize("loss", ["softmax", "center", "triplet"])
 def test_each_loss_trains_and_reports_verification(tmp_path: Path, loss: str) -> None:
