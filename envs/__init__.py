@@ -92,3 +92,10 @@ if "rlkit/CocoCaptions-v0" not in gym.registry:
 SEQGAN_ORACLE_ID = "rlkit/SeqGanOracle-v0"
 if SEQGAN_ORACLE_ID not in gym.registry:
     gym.register(id=SEQGAN_ORACLE_ID, entry_point="rlkit.envs.seqgan_oracle:SeqGanOracleEnv")
+# Face-embedding tasks (envs/identities.py, envs/face_folder.py): obs = images, action = embeddings.
+for _id, _entry in {
+    "rlkit/Identities-v0": "rlkit.envs.identities:IdentitiesEnv",
+    "rlkit/FaceFolder-v0": "rlkit.envs.face_folder:FaceFolderEnv",
+}.items():
+    if _id not in gym.registry:
+        gym.register(id=_id, entry_point=_entry)
