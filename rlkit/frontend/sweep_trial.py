@@ -49,8 +49,9 @@ def _die_with_parent() -> None:  # pragma: no cover (runs in the child between f
         PRCTL(1, signal.SIGINT)  # PR_SET_PDEATHSIG
 
 
-def read_progress(metrics: Path, key: str = "eval/return_mean") -> dict[str, Any]:
-    """{'step', 'eval', 'best'} from a run's metrics.jsonl so far (None where nothing was logged)."""
+def read_progress(metrics: Path, key: str = "eval/return_mean", higher: bool = True) -> dict[str, Any]:
+    """{'step', 'eval', 'best'} of metric `key` from a run's metrics.jsonl so far (None where nothing was
+    logged; best: the lowest when `higher` is False, lower is better)."""
     step, last, best = 0, None, None
     if metrics.is_file():
         for line in metrics.read_text(encoding="utf-8").splitlines():
@@ -61,7 +62,7 @@ def read_progress(metrics: Path, key: str = "eval/return_mean") -> dict[str, Any
             step = max(step, int(row.get("step", 0)))
             if key in row:
                 last = float(row[key])
-                best = last if best is None else max(best, last)
+                best = last if best is None else (max if higher else min)(best, last)
     return {"step": step, "eval": last, "best": best}
 
 
@@ -88,7 +89,13 @@ def run_trial(config: dict[str, Any]) -> None:
     except Exception:  # noqa: BLE001 (outside Ray: the host name is enough)
         pass
     if (run_dir / "summary.json").is_file():  # finished by an earlier attempt
-        tune.report({**read_progress(run_dir / "metrics.jsonl", config["key"]), "node": node, "done": 1})
+        tune.report(
+            {
+                **read_progress(run_dir / "metrics.jsonl", config["key"], config.get("higher", True)),
+                "node": node,
+                "done": 1,
+            }
+        )
         return
     cmd = command(run_dir, config["overrides"])
     resumed = "resume=" in " ".join(cmd)
@@ -113,7 +120,13 @@ def run_trial(config: dict[str, Any]) -> None:
     if child.returncode != 0:
         tail = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
         raise RuntimeError(f"rlkit train exited with status {child.returncode}: {tail[-1] if tail else ''}")
-    tune.report({**read_progress(run_dir / "metrics.jsonl", config["key"]), "node": node, "done": 1})
+    tune.report(
+        {
+            **read_progress(run_dir / "metrics.jsonl", config["key"], config.get("higher", True)),
+            "node": node,
+            "done": 1,
+        }
+    )
 
 
 def _watch(
@@ -125,7 +138,7 @@ def _watch(
     while child.poll() is None:
         time.sleep(POLL_S if not config.get("kill_once") else 0.02)
         if time.monotonic() - reported >= POLL_S:
-            progress = read_progress(run_dir / "metrics.jsonl", config["key"])
+            progress = read_progress(run_dir / "metrics.jsonl", config["key"], config.get("higher", True))
             tune.report({**progress, "node": node, "done": 0, "resumed": int(resumed)})
             reported = time.monotonic()
         if (
