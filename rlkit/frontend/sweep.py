@@ -25,7 +25,11 @@ from rlkit.core.commands import command
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
-from rlkit.frontend import sweep_board, sweep_ray  # (Ray itself is imported there once a sweep really runs)
+from rlkit.frontend import (
+    sweep_board,
+    sweep_optuna,
+    sweep_ray,
+)  # (Ray itself is imported there once a sweep really runs)
 from rlkit.frontend.app import resolve_budget
 from rlkit.frontend.bench import AgentSpec, check_contestants
 from rlkit.frontend.compose import compose_config
@@ -39,6 +43,7 @@ from rlkit.frontend.sweep_plan import (
     finished,
     make_plan,
     parse_args,
+    random_configs,
     settings_of,
     trial_dir,
 )
@@ -108,11 +113,14 @@ def main(argv: list[str]) -> int:
     else:
         plan, opts = make_plan(argv)
         specs = [AgentSpec(name, over) for name, over in plan.configs.items()]
+        if plan.settings["search"] == "optuna":  # one draw of its space stands for what Optuna will propose
+            specs = [AgentSpec("optuna", random_configs(plan.settings["space"], 1, 0)[0])]
         check_contestants(specs, plan.seeds[0], plan.common, "none")  # a mistake fails now, in one line
         sweep_dir = None
     ui = opts.get("ui", "auto")
-    total_steps = resolve_budget(compose_config(plan.trials()[0].overrides))[0]
-    headline = sweep_board.task_headline(plan.trials()[0].overrides)
+    first = plan.trials()[0].overrides if plan.trials() else [*plan.common, f"seed={plan.seeds[0]}"]
+    total_steps = resolve_budget(compose_config(first))[0]
+    headline = sweep_board.task_headline(first)
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C raises here, as everywhere in rlkit
     pending = sweep_dir is None or any(not finished(sweep_dir, t) for t in plan.trials())
     started = sweep_ray.connect(plan.settings) if pending else False  # nothing left to run: no Ray
@@ -150,11 +158,16 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None, headline
     errors, interrupted = {}, False
     table.start()
     try:
-        errors = sweep_ray.run(sweep_dir, todo, plan.settings, table, headline) if todo else {}
+        if plan.settings["search"] == "optuna" and not plan.configs:  # a new Optuna search
+            errors = sweep_optuna.run(sweep_dir, plan, table, headline)
+        elif todo:
+            errors = sweep_ray.run(sweep_dir, todo, plan.settings, table, headline)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         table.stop()
+        plan.save(sweep_dir)  # (Optuna's configurations, recorded as they started)
+        trials = plan.trials()
         nodes.update({name: row.node for name, row in table.rows.items() if row.node})
         sweep_board.write_all(sweep_dir, plan, headline)  # trials finished earlier or without a "done" event
         text = write_results(sweep_dir, plan, nodes, errors)

@@ -58,6 +58,10 @@ class SweepTable:
         self.mode = "rich" if ui == "rich" or (ui == "auto" and tty) else ui if ui in ("none",) else "plain"
         self.total_steps, self.t0, self.live = total_steps, time.monotonic(), None
 
+    def add(self, trial: Trial) -> None:
+        """A row for a trial that was not planned in advance (Optuna proposes configurations as it goes)."""
+        self.rows.setdefault(trial.name, Row(trial))
+
     def start(self) -> None:
         """Begins the live display."""
         if self.mode == "rich":
