@@ -188,7 +188,7 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None, headline
     print(
         f"TensorBoard:     {command('tensorboard')} --logdir {board}  (HPARAMS tab: every trial)", flush=True
     )
-    unfinished = [t.name for t in trials if not finished(sweep_dir, t)]
+    unfinished = [t.name for t in trials if not finished(sweep_dir, t)] or [n for n, e in errors.items() if e]
     if unfinished:
         why = "; ".join(f"{n}: {errors[n]}" for n in unfinished if errors.get(n))
         print(f"rlkit sweep: {len(unfinished)} of {len(trials)} trials did not finish ({why or 'stopped'}); "

@@ -65,11 +65,11 @@ def _trainable(config: dict[str, Any]) -> None:
     base = config["base"]
     headline, sweep_dir = Headline.from_record(base["headline"]), Path(base["sweep_dir"])
     overrides = overrides_of(config, base["keys"])
-    name = config_name(int(tune.get_context().get_trial_id().rpartition("_")[2]), overrides)
+    name = _claim_name(sweep_dir, tune.get_context().get_trial_id(), overrides)
     finals = []
     for seed in base["seeds"]:
         trial = Trial(name, seed, [*base["common"], *overrides, f"seed={seed}"])
-        extra = {"name": trial.name, "config": name, "seed": seed, "overrides": overrides}
+        extra = {"name": trial.name, "config_name": name, "seed": seed, "overrides": overrides}
 
         def report(result: dict, extra: dict = extra) -> None:
             score = result.get("eval")
@@ -79,8 +79,30 @@ def _trainable(config: dict[str, Any]) -> None:
         finals.append(final_and_best(trial_dir(sweep_dir, trial) / "metrics.jsonl", headline)[0])
     scores = [f for f in finals if f is not None]
     score = sum(scores) / len(scores) if scores else math.nan
-    tune.report({"name": trial.name, "config": name, "seed": seed, "overrides": overrides, "done": 1,
+    tune.report({"name": trial.name, "config_name": name, "seed": seed, "overrides": overrides, "done": 1,
                  "score": score})  # fmt: skip
+
+
+def _claim_name(sweep_dir: Path, trial_id: str, overrides: list[str]) -> str:
+    """The configuration's name '<NN>_<values>', NN the next free number (claimed with an exclusive create
+    under <sweep dir>/optuna/, so concurrent trials, on any node, never share one); a retried trial finds
+    the name it claimed before."""
+    claims = sweep_dir / "optuna"
+    claims.mkdir(parents=True, exist_ok=True)
+    mine = claims / f"trial_{trial_id}"
+    if mine.is_file():
+        return mine.read_text(encoding="utf-8").strip()
+    index = 0
+    while True:
+        try:
+            with open(claims / f"{index:03d}", "x", encoding="utf-8") as f:
+                f.write(trial_id)
+            break
+        except FileExistsError:
+            index += 1
+    name = config_name(index, overrides)
+    mine.write_text(name + "\n", encoding="utf-8")
+    return name
 
 
 class _Recorder:
@@ -101,14 +123,14 @@ class _Recorder:
         if not name or self.plan is None:
             return
         self.last[trial_id] = name
-        if result["config"] not in self.plan.configs:  # kept in the order of their names
+        if result["config_name"] not in self.plan.configs:  # kept in the order of their names
             self.plan.configs = dict(
-                sorted({**self.plan.configs, result["config"]: list(result["overrides"])}.items())
+                sorted({**self.plan.configs, result["config_name"]: list(result["overrides"])}.items())
             )
         if self.table is not None:
             if name not in self.table.rows:
                 common = [*self.plan.common, *result["overrides"], f"seed={result['seed']}"]
-                self.table.add(Trial(result["config"], int(result["seed"]), common))
+                self.table.add(Trial(result["config_name"], int(result["seed"]), common))
             self.table.event(name, "done" if result.get("done") else "running", result)
 
     def status(self, trial_id: str, status: str) -> None:
