@@ -118,3 +118,12 @@ def test_live_table_names_the_tasks_metric_and_its_eta(monkeypatch) -> None:
     live.start()
     live.stop()
     assert "best MSE" in rich.getvalue()
+
+
+def test_optuna_search_bad_input_fails_in_one_line(capsys) -> None:
+    from tests.conftest import one_line_error
+
+    assert "valid: grid, random, optuna" in one_line_error(capsys, ["sweep", "sweep.search=bayes"])
+    assert "needs an axis" in one_line_error(capsys, ["sweep", "sweep.search=optuna", "total_steps=10"])
+    err = one_line_error(capsys, ["sweep", "sweep.search=optuna", "agent.alpha=loguniform(0,1)"])
+    assert "loguniform(0,1) needs two numbers a < b" in err
