@@ -175,6 +175,7 @@ def run(sweep_dir: Path, plan: Plan, table: SweepTable, headline: Headline) -> d
             tune_config=tune.TuneConfig(
                 search_alg=OptunaSearch(metric="score", mode=mode, seed=int(settings["seed"])),
                 num_samples=int(settings["samples"]),
+                reuse_actors=True,  # a worker process serves trial after trial
             ),
             run_config=tune.RunConfig(
                 name="ray_optuna",
