@@ -13,7 +13,7 @@ setup: $(VENV)/.installed
 $(VENV)/.installed: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --disable-pip-version-check "$(TORCH)"
-	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,sweep]"
+	$(BIN)/pip install -q --disable-pip-version-check -e ".[dev,sweep,optuna]"
 	touch $@
 
 train: setup

@@ -159,9 +159,9 @@ def test_live_table_plain_lines_and_rich_rows() -> None:
     )  # no news: no line
     table.event("00_a=1/seed_0", "retrying")
     assert out.getvalue().splitlines() == [
-        "rlkit sweep: 00_a=1/seed_0 running step 0 eval - best -",
-        "rlkit sweep: 00_a=1/seed_0 running step 500 eval 3.00 best 4.00 node n1",
-        "rlkit sweep: 00_a=1/seed_0 retrying (retry 1) step 600 eval 3.00 best 4.00 node n1",
+        "rlkit sweep: 00_a=1/seed_0 running step 0 return - best -",
+        "rlkit sweep: 00_a=1/seed_0 running step 500 return 3.00 best 4.00 node n1",
+        "rlkit sweep: 00_a=1/seed_0 retrying (retry 1) step 600 return 3.00 best 4.00 node n1",
     ]
     rich = io.StringIO()
     live = SweepTable(trials, "rich", total_steps=1000, stream=rich)

@@ -58,3 +58,34 @@ def test_a_2x2_sweep_finishes_and_a_killed_trial_resumes(
     assert [c["config"] for c in summary["configs"]] == ["00_alpha=0.1", "01_alpha=0.5"]
     assert all(c["n"] == 2 and c["iqm_ci"][0] <= c["iqm"] <= c["iqm_ci"][1] for c in summary["configs"])
     assert (out / "table.md").read_text().count("\n| 0") == 2 and (out / "curves.png").stat().st_size > 5000
+    assert len(list(out.glob("trials/*/seed_*/events.out.tfevents.*.hparams"))) == 4  # TensorBoard's HPARAMS
+
+
+def test_optuna_search_proposes_configurations_that_run_as_ordinary_trials(
+    local_ray, tmp_path: Path, capsys
+) -> None:
+    pytest.importorskip("optuna", reason="sweep.search=optuna needs the optuna extra")
+    out = tmp_path / "optuna"
+    args = [
+        "sweep",
+        "agent=q_learning",
+        "env=maze",
+        "agent.alpha=loguniform(0.05,1)",
+        "agent.epsilon=0.05,0.2",
+    ]
+    args += ["sweep.search=optuna", "sweep.samples=3", "seeds=1", "total_steps=3000", "eval.every=1500"]
+    assert main([*args, "eval.episodes=2", f"out={out}", "ui=plain"]) == 0
+    printed = capsys.readouterr().out
+    plan = json.loads((out / "sweep.json").read_text())
+    assert plan["settings"]["search"] == "optuna" and len(plan["configs"]) == 3
+    for name, overrides in plan["configs"].items():  # Optuna's proposals, inside the space
+        alpha, epsilon = (o.partition("=")[2] for o in overrides)
+        assert 0.05 <= float(alpha) <= 1 and epsilon in ("0.05", "0.2") and name[:3] in ("00_", "01_", "02_")
+        run = out / "trials" / name / "seed_0"
+        assert json.loads((run / "summary.json").read_text())["steps"] == 3000
+        assert list(run.glob("events.out.tfevents.*.hparams"))
+        assert f"rlkit sweep: {name}/seed_0 done" in printed
+    summary = json.loads((out / "summary.json").read_text())
+    assert sorted(c["config"] for c in summary["configs"]) == sorted(plan["configs"])
+    assert main(["sweep", f"resume={out}", "ui=plain"]) == 0  # nothing left: no new proposals
+    assert "3 of 3 trials already finished" in capsys.readouterr().out

@@ -67,13 +67,13 @@ class TensorBoardLogger:
     length, masked CRC-32C of the length, the serialized Event, masked CRC-32C of the Event.
     """
 
-    def __init__(self, log_dir: Path):
+    def __init__(self, log_dir: Path, suffix: str = "rlkit"):
         # tensorboard's protobufs (~0.5 s to import): only a run that writes events pays for them
         from tensorboard.compat.proto.event_pb2 import Event
         from tensorboard.compat.proto.summary_pb2 import Summary
 
         self._event, self._summary = Event, Summary
-        name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.rlkit"
+        name = f"events.out.tfevents.{int(time.time())}.{socket.gethostname()}.{os.getpid()}.{suffix}"
         self.path = Path(log_dir) / name
         self._file = AppendFile(self.path, resume_advice(Path(log_dir)))
         self._write(Event(wall_time=time.time(), file_version="brain.Event:2"))
@@ -81,6 +81,10 @@ class TensorBoardLogger:
     def log(self, metrics: dict[str, float], step: int) -> None:
         """One event holding every metric of this call."""
         self._write_record(scalar_event_bytes(metrics, step, time.time()))
+
+    def log_summary(self, summary, step: int) -> None:
+        """One event holding a ready-made Summary protobuf (e.g. tensorboard's hparams summaries)."""
+        self._write(self._event(wall_time=time.time(), step=int(step), summary=summary))
 
     def purge_from(self, step: int) -> None:
         """Tells TensorBoard to drop earlier files' events at `step` and after (used when a run resumes)."""

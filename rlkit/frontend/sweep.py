@@ -24,7 +24,12 @@ from pathlib import Path
 from rlkit.core.commands import command
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError
-from rlkit.frontend import sweep_ray  # (Ray itself is imported there once a sweep really runs)
+from rlkit.core.headline import Headline
+from rlkit.frontend import (
+    sweep_board,
+    sweep_optuna,
+    sweep_ray,
+)  # (Ray itself is imported there once a sweep really runs)
 from rlkit.frontend.app import resolve_budget
 from rlkit.frontend.bench import AgentSpec, check_contestants
 from rlkit.frontend.compose import compose_config
@@ -33,11 +38,14 @@ from rlkit.frontend.sweep_plan import (
     OTHER_KEYS,
     SETTINGS,
     Plan,
+    Trial,
     default_out,
     finished,
     make_plan,
     parse_args,
+    random_configs,
     settings_of,
+    trial_dir,
 )
 from rlkit.frontend.sweep_report import write_results
 from rlkit.frontend.sweep_table import SweepTable
@@ -105,10 +113,14 @@ def main(argv: list[str]) -> int:
     else:
         plan, opts = make_plan(argv)
         specs = [AgentSpec(name, over) for name, over in plan.configs.items()]
+        if plan.settings["search"] == "optuna":  # one draw of its space stands for what Optuna will propose
+            specs = [AgentSpec("optuna", random_configs(plan.settings["space"], 1, 0)[0])]
         check_contestants(specs, plan.seeds[0], plan.common, "none")  # a mistake fails now, in one line
         sweep_dir = None
     ui = opts.get("ui", "auto")
-    total_steps = resolve_budget(compose_config(plan.trials()[0].overrides))[0]
+    first = plan.trials()[0].overrides if plan.trials() else [*plan.common, f"seed={plan.seeds[0]}"]
+    total_steps = resolve_budget(compose_config(first))[0]
+    headline = sweep_board.task_headline(first)
     os.environ.setdefault("TUNE_DISABLE_SIGINT_HANDLER", "1")  # Ctrl-C raises here, as everywhere in rlkit
     pending = sweep_dir is None or any(not finished(sweep_dir, t) for t in plan.trials())
     started = sweep_ray.connect(plan.settings) if pending else False  # nothing left to run: no Ray
@@ -116,7 +128,7 @@ def main(argv: list[str]) -> int:
         sweep_dir = sweep_dir or _new_dir(plan, opts)
         with locked_run_dir(sweep_dir):  # one sweep process per directory
             plan.save(sweep_dir)
-            return _run(plan, sweep_dir, ui, total_steps)
+            return _run(plan, sweep_dir, ui, total_steps, headline)
     finally:
         sweep_ray.disconnect(started)
 
@@ -127,11 +139,15 @@ def _wants_reeval(plan: Plan, sweep_dir: Path) -> bool:
     return bool(plan.settings.get("reeval_seeds")) and not plan.fresh and done
 
 
-def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
+def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None, headline: Headline) -> int:
     """Runs the unfinished trials, writes the results; the exit status."""
     trials = plan.trials()
     todo = [t for t in trials if not finished(sweep_dir, t)]
-    table = SweepTable(trials, ui, total_steps)
+
+    def hparams(t: Trial) -> None:  # TensorBoard's HPARAMS tab, as soon as a trial finishes
+        sweep_board.write_hparams(trial_dir(sweep_dir, t), sweep_board.hparams_of(plan, t), headline, t.name)
+
+    table = SweepTable(trials, ui, total_steps, metric=headline.name, on_done=hparams)
     nodes = _old_nodes(sweep_dir)
     for t in trials:
         if t not in todo:
@@ -142,12 +158,18 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
     errors, interrupted = {}, False
     table.start()
     try:
-        errors = sweep_ray.run(sweep_dir, todo, plan.settings, table, "eval/return_mean") if todo else {}
+        if plan.settings["search"] == "optuna" and not plan.configs:  # a new Optuna search
+            errors = sweep_optuna.run(sweep_dir, plan, table, headline)
+        elif todo:
+            errors = sweep_ray.run(sweep_dir, todo, plan.settings, table, headline)
     except KeyboardInterrupt:
         interrupted = True
     finally:
         table.stop()
+        plan.save(sweep_dir)  # (Optuna's configurations, recorded as they started)
+        trials = plan.trials()
         nodes.update({name: row.node for name, row in table.rows.items() if row.node})
+        sweep_board.write_all(sweep_dir, plan, headline)  # trials finished earlier or without a "done" event
         text = write_results(sweep_dir, plan, nodes, errors)
     resume = f"{command('rlkit')} sweep resume={hydra_value(str(sweep_dir))}"
     best = json.loads((sweep_dir / "summary.json").read_text(encoding="utf-8"))["best"]
@@ -156,15 +178,17 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None) -> int:
             print(f"rlkit sweep: re-training the best configuration, {best}, on fresh seeds", flush=True)
         plan.add_reeval(best)
         plan.save(sweep_dir)
-        return _run(plan, sweep_dir, ui, total_steps)
+        return _run(plan, sweep_dir, ui, total_steps, headline)
     if interrupted:
         print(f"rlkit sweep: interrupted; finished trials are kept. Continue with: {resume}", file=sys.stderr)
         return 130
     files = "results.csv, summary.json, table.md, curves.png, trials/"
     print(f"\n{text}\n\nSweep directory: {sweep_dir}  ({files})")
     board = hydra_value(str(sweep_dir / "trials"))
-    print(f"TensorBoard:     {command('tensorboard')} --logdir {board}", flush=True)
-    unfinished = [t.name for t in trials if not finished(sweep_dir, t)]
+    print(
+        f"TensorBoard:     {command('tensorboard')} --logdir {board}  (HPARAMS tab: every trial)", flush=True
+    )
+    unfinished = [t.name for t in trials if not finished(sweep_dir, t)] or [n for n, e in errors.items() if e]
     if unfinished:
         why = "; ".join(f"{n}: {errors[n]}" for n in unfinished if errors.get(n))
         print(f"rlkit sweep: {len(unfinished)} of {len(trials)} trials did not finish ({why or 'stopped'}); "

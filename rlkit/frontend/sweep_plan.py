@@ -26,8 +26,8 @@ from rlkit.core.errors import UserError
 from rlkit.frontend.bench import parse_list, split_top_level
 
 SETTINGS = {
-    "search": "grid (default) or random",
-    "samples": "configurations drawn by random search (default 10)",
+    "search": "grid (default), random, or optuna (Optuna's TPE through Ray Tune, pip install optuna)",
+    "samples": "configurations drawn by random or Optuna search (default 10)",
     "seed": "seed of the random search's draws (default 0)",
     "cpus_per_trial": "CPUs Ray reserves for each trial (default 1)",
     "gpus_per_trial": "GPUs Ray reserves for each trial (default 0; fractions share a GPU)",
@@ -147,8 +147,8 @@ def settings_of(opts: dict[str, str]) -> dict[str, Any]:
             out[name] = value if DEFAULTS[name] is None or kind is str else kind(float(value))
         except ValueError:
             raise UserError(f"rlkit sweep: {key}={value} is not a number") from None
-    if out["search"] not in ("grid", "random"):
-        raise UserError(f"rlkit sweep: sweep.search={out['search']}; valid: grid, random")
+    if out["search"] not in ("grid", "random", "optuna"):
+        raise UserError(f"rlkit sweep: sweep.search={out['search']}; valid: grid, random, optuna")
     if (
         out["samples"] < 1
         or out["cpus_per_trial"] <= 0
@@ -230,7 +230,14 @@ def make_plan(argv: list[str]) -> tuple[Plan, dict[str, str]]:
     """The plan of a new sweep and the options given (out=, ui=)."""
     opts, fixed, swept = parse_args(argv)
     settings = settings_of(opts)
-    if settings["search"] == "random":
+    if settings["search"] == "optuna":  # Optuna proposes the configurations as the sweep runs
+        if not swept:
+            raise UserError(
+                "rlkit sweep: sweep.search=optuna needs an axis, e.g. 'agent.lr=loguniform(1e-4,1e-2)'"
+            )
+        random_configs(swept, 1, 0)  # every axis checked now, in one line
+        combos, settings["space"] = [], swept
+    elif settings["search"] == "random":
         combos = random_configs(swept, int(settings["samples"]), int(settings["seed"]))
     else:
         combos = grid(swept)

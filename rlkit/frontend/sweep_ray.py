@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.core.errors import UserError
+from rlkit.core.headline import Headline
 from rlkit.frontend.sweep_plan import Trial, trial_dir
 from rlkit.frontend.sweep_table import SweepTable
 from rlkit.frontend.sweep_trial import KILL_ENV, run_trial
@@ -83,14 +84,15 @@ def nodes() -> int:
     return sum(1 for n in _ray().nodes() if n.get("Alive"))
 
 
-def trial_config(sweep_dir: Path, trial: Trial, key: str) -> dict[str, Any]:
+def trial_config(sweep_dir: Path, trial: Trial, headline: Headline) -> dict[str, Any]:
     """What the trainable gets: where to train, with which overrides, where to log."""
     return {
         "name": trial.name,
         "overrides": trial.overrides,
         "run_dir": str(trial_dir(sweep_dir, trial).absolute()),
         "log": str((sweep_dir / "logs" / trial.config / f"seed_{trial.seed}.log").absolute()),
-        "key": key,
+        "key": f"eval/{headline.key}",
+        "higher": headline.higher_is_better,
         "kill_once": os.environ.get(KILL_ENV) == trial.name,
     }
 
@@ -117,8 +119,10 @@ class _Sink:
             self.table.event(trial.config["trial"]["name"], status, result)
 
 
-def run(sweep_dir: Path, trials: list[Trial], settings: dict[str, Any], table: SweepTable, key: str) -> dict:
-    """Runs `trials` with Ray Tune; returns {trial name: error message or None}."""
+def run(
+    sweep_dir: Path, trials: list[Trial], settings: dict[str, Any], table: SweepTable, headline: Headline
+) -> dict:
+    """Runs `trials` with Ray Tune, reporting the task's headline metric; {trial name: error or None}."""
     from ray import tune
 
     sink = _Sink(table)
@@ -142,7 +146,7 @@ def run(sweep_dir: Path, trials: list[Trial], settings: dict[str, Any], table: S
             sink.event(trial, "failed")
 
     resources = {"cpu": float(settings["cpus_per_trial"]), "gpu": float(settings["gpus_per_trial"])}
-    space = {"trial": tune.grid_search([trial_config(sweep_dir, t, key) for t in trials])}
+    space = {"trial": tune.grid_search([trial_config(sweep_dir, t, headline) for t in trials])}
     run_config = tune.RunConfig(
         name="ray",
         storage_path=str(sweep_dir.absolute()),

@@ -1,4 +1,5 @@
-"""The live view of `rlkit sweep`: a row per trial (config, seed, status, node, step, last, best eval, ETA).
+"""The live view of `rlkit sweep`: a row per trial (config, seed, status, node, step, the last and best
+evaluation of the task's headline metric (the return for RL, accuracy, bits per char, ...), ETA).
 
 On a terminal (ui=auto or rich) a rich table redrawn in place; piped or ui=plain, one line per event (a trial
 starts, evaluates, finishes, fails, is retried); ui=none prints nothing. Ray Tune's own reporter is silenced
@@ -9,6 +10,7 @@ from __future__ import annotations
 
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -38,12 +40,27 @@ def _num(value: float | None) -> str:
 class SweepTable:
     """Collects trial events and shows them (rich live table, plain lines, or nothing)."""
 
-    def __init__(self, trials: list[Trial], ui: str = "auto", total_steps: int | None = None, stream=None):
+    def __init__(
+        self,
+        trials: list[Trial],
+        ui: str = "auto",
+        total_steps: int | None = None,
+        stream=None,
+        metric: str = "return",
+        on_done: Callable[[Trial], Any] | None = None,
+    ):
+        """metric: the name of the task's headline metric (what eval and best show); on_done: called with a
+        trial when it finishes."""
         self.rows = {t.name: Row(t) for t in trials}
+        self.metric, self.on_done = metric, on_done
         self.stream = stream or sys.stdout
         tty = getattr(self.stream, "isatty", lambda: False)()
         self.mode = "rich" if ui == "rich" or (ui == "auto" and tty) else ui if ui in ("none",) else "plain"
         self.total_steps, self.t0, self.live = total_steps, time.monotonic(), None
+
+    def add(self, trial: Trial) -> None:
+        """A row for a trial that was not planned in advance (Optuna proposes configurations as it goes)."""
+        self.rows.setdefault(trial.name, Row(trial))
 
     def start(self) -> None:
         """Begins the live display."""
@@ -72,6 +89,8 @@ class SweepTable:
         if status == "retrying":
             row.retries += 1
         if status:
+            if status == "done" and row.status != "done" and self.on_done is not None:
+                self.on_done(row.trial)
             row.status = status
         if result:
             row.node = str(result.get("node") or row.node)
@@ -87,8 +106,9 @@ class SweepTable:
         """One plain line about a trial."""
         retry = f" (retry {row.retries})" if row.retries else ""
         return (
-            f"rlkit sweep: {row.trial.name} {row.status}{retry} step {row.step:,} eval {_num(row.eval)} "
-            f"best {_num(row.best)}" + (f" node {row.node}" if row.node else "")
+            f"rlkit sweep: {row.trial.name} {row.status}{retry} step {row.step:,} "
+            f"{self.metric} {_num(row.eval)} best {_num(row.best)}"
+            + (f" node {row.node}" if row.node else "")
         )
 
     def eta(self, row: Row) -> str:
@@ -107,10 +127,19 @@ class SweepTable:
         table = Table(
             title=f"rlkit sweep: {done}  ({time.monotonic() - self.t0:.0f} s)", title_justify="left"
         )
-        for col in ("trial", "config", "seed", "status", "node", "step", "eval", "best", "ETA"):
-            table.add_column(
-                col, justify="right" if col in ("seed", "step", "eval", "best", "ETA") else "left"
-            )
+        right = ("seed", "step", self.metric, f"best {self.metric}", "ETA")
+        for col in (
+            "trial",
+            "config",
+            "seed",
+            "status",
+            "node",
+            "step",
+            self.metric,
+            f"best {self.metric}",
+            "ETA",
+        ):
+            table.add_column(col, justify="right" if col in right else "left")
         for i, row in enumerate(self.rows.values()):
             status = row.status + (f" (retry {row.retries})" if row.retries else "")
             table.add_row(str(i), row.trial.config, str(row.trial.seed), status, row.node, f"{row.step:,}",

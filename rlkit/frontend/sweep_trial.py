@@ -21,6 +21,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -49,8 +50,9 @@ def _die_with_parent() -> None:  # pragma: no cover (runs in the child between f
         PRCTL(1, signal.SIGINT)  # PR_SET_PDEATHSIG
 
 
-def read_progress(metrics: Path, key: str = "eval/return_mean") -> dict[str, Any]:
-    """{'step', 'eval', 'best'} from a run's metrics.jsonl so far (None where nothing was logged)."""
+def read_progress(metrics: Path, key: str = "eval/return_mean", higher: bool = True) -> dict[str, Any]:
+    """{'step', 'eval', 'best'} of metric `key` from a run's metrics.jsonl so far (None where nothing was
+    logged; best: the lowest when `higher` is False, lower is better)."""
     step, last, best = 0, None, None
     if metrics.is_file():
         for line in metrics.read_text(encoding="utf-8").splitlines():
@@ -61,7 +63,7 @@ def read_progress(metrics: Path, key: str = "eval/return_mean") -> dict[str, Any
             step = max(step, int(row.get("step", 0)))
             if key in row:
                 last = float(row[key])
-                best = last if best is None else max(best, last)
+                best = last if best is None else (max if higher else min)(best, last)
     return {"step": step, "eval": last, "best": best}
 
 
@@ -75,9 +77,13 @@ def command(run_dir: Path, overrides: list[str]) -> list[str]:
     return [*base, f"resume={hydra_value(str(run_dir))}", "ui=none"]
 
 
-def run_trial(config: dict[str, Any]) -> None:
-    """Ray Tune's function trainable: trains config['overrides'] into config['run_dir'], reports progress."""
-    from ray import tune  # only on the worker (and imported there already by Ray)
+def run_trial(config: dict[str, Any], report: Callable[[dict], None] | None = None) -> None:
+    """Ray Tune's function trainable: trains config['overrides'] into config['run_dir'], reports progress
+    (to Tune, or to `report`, which passes it on)."""
+    if report is None:
+        from ray import tune  # only on the worker (and imported there already by Ray)
+
+        report = tune.report
 
     run_dir, log = Path(config["run_dir"]), Path(config["log"])
     node = f"{socket.gethostname()}:{os.environ.get('RAY_NODE_ID', '')[:8]}"
@@ -88,7 +94,7 @@ def run_trial(config: dict[str, Any]) -> None:
     except Exception:  # noqa: BLE001 (outside Ray: the host name is enough)
         pass
     if (run_dir / "summary.json").is_file():  # finished by an earlier attempt
-        tune.report({**read_progress(run_dir / "metrics.jsonl", config["key"]), "node": node, "done": 1})
+        report({**_progress(run_dir, config), "node": node, "done": 1})
         return
     cmd = command(run_dir, config["overrides"])
     resumed = "resume=" in " ".join(cmd)
@@ -102,7 +108,7 @@ def run_trial(config: dict[str, Any]) -> None:
             cmd, stdout=out, stderr=subprocess.STDOUT, env=env, preexec_fn=_die_with_parent
         )
         try:
-            _watch(child, run_dir, config, node, resumed, tune)
+            _watch(child, run_dir, config, node, resumed, report)
         finally:
             if child.poll() is None:
                 child.send_signal(signal.SIGINT)  # Ctrl-C: the run checkpoints and stops
@@ -113,11 +119,15 @@ def run_trial(config: dict[str, Any]) -> None:
     if child.returncode != 0:
         tail = [ln for ln in log.read_text(encoding="utf-8", errors="replace").splitlines() if ln.strip()]
         raise RuntimeError(f"rlkit train exited with status {child.returncode}: {tail[-1] if tail else ''}")
-    tune.report({**read_progress(run_dir / "metrics.jsonl", config["key"]), "node": node, "done": 1})
+    report({**_progress(run_dir, config), "node": node, "done": 1})
+
+
+def _progress(run_dir: Path, config: dict[str, Any]) -> dict[str, Any]:
+    return read_progress(run_dir / "metrics.jsonl", config["key"], config.get("higher", True))
 
 
 def _watch(
-    child: subprocess.Popen, run_dir: Path, config: dict[str, Any], node: str, resumed: bool, tune
+    child: subprocess.Popen, run_dir: Path, config: dict[str, Any], node: str, resumed: bool, report
 ) -> None:
     """Reports progress until the child ends; kills it once after its first checkpoint when the test hook
     (config['kill_once']) asks."""
@@ -125,8 +135,7 @@ def _watch(
     while child.poll() is None:
         time.sleep(POLL_S if not config.get("kill_once") else 0.02)
         if time.monotonic() - reported >= POLL_S:
-            progress = read_progress(run_dir / "metrics.jsonl", config["key"])
-            tune.report({**progress, "node": node, "done": 0, "resumed": int(resumed)})
+            report({**_progress(run_dir, config), "node": node, "done": 0, "resumed": int(resumed)})
             reported = time.monotonic()
         if (
             config.get("kill_once")
