@@ -37,7 +37,7 @@ class FinetuneConfig:
 
     Attributes:
         name: agent name (the `agent=` token).
-        backbone: small_cnn, squeezenet1_1 or vgg16 (a backbone_run brings its own).
+        backbone: small_cnn, squeezenet1_1, vgg16, googlenet or inception_v3 (a backbone_run brings its own).
         backbone_weights: a state_dict file in torchvision's layout (e.g. squeezenet1_1-b8a52dc0.pth).
         backbone_run: an rlkit run directory whose network is the starting point.
         pretrained: false trains from scratch (no weights loaded).
@@ -151,8 +151,8 @@ class FinetuneAgent(SupervisedAgent):
             ) from err
 
     def exclude_scopes(self, model: torch.nn.Module) -> list[str]:
-        """The scopes kept freshly initialised: agent.exclude, or the backbone's head."""
-        return list(self.cfg.exclude) or [model.head]
+        """The scopes kept freshly initialised: agent.exclude, or the backbone's head (and aux heads)."""
+        return list(self.cfg.exclude) or [model.head, *getattr(model, "aux_heads", ())]
 
     def _freeze(self) -> list[str]:
         """Freezes everything but the head when train_layers=head; returns the trainable parameters' names."""
