@@ -1,10 +1,11 @@
 """Fine-tuning a pre-trained backbone on a new image task (book chapter 3, TF-Slim's train_image_classifier).
 
-The network is a named backbone (rlkit.agents.backbones: small_cnn, squeezenet1_1, vgg16) whose weights
-come from `backbone_weights` (a torchvision-layout file), `backbone_run` (an earlier rlkit run), or, for
-small_cnn, rlkit's cached pre-training on digits 0-4 (rlkit.agents.backbone_sources); `pretrained=false`
-trains from scratch. The `exclude` scopes (default: the head, the book's --checkpoint_exclude_scopes) are
-not loaded and keep a fresh initialisation; `train_layers=head` trains only the head (the book's
+The network is a named backbone (rlkit.agents.backbones: small_cnn, squeezenet1_1, vgg16, googlenet,
+inception_v3) whose weights come from `backbone_weights` (a torchvision-layout file), `backbone_run` (an
+earlier rlkit run), or, for small_cnn, rlkit's cached pre-training on digits 0-4
+(rlkit.agents.backbone_sources); `pretrained=false` trains from scratch. The `exclude` scopes (default: the
+head and any auxiliary heads, the book's --checkpoint_exclude_scopes) are not loaded and keep a fresh
+initialisation; `train_layers=head` trains only the head (the book's
 --trainable_scopes: every other parameter is frozen), `all` trains everything.
 
 The optimiser is the book's: RMSProp, learning rate 1e-3, weight decay 4e-5, with TF-Slim's decay 0.9,
