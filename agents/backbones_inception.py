@@ -19,7 +19,7 @@ expect pixels scaled to [-1, 1]; torchvision's `transform_input=True` turns Imag
 nets, which is the same input (tests/agents/test_backbones_inception.py checks it); the nets have no
 `transform_input` flag of their own.
 
-Input sizes: GoogLeNet 224x224 for ImageNet (any size >= 16x16 runs: its pools round up); Inception v3
+Input sizes: GoogLeNet 224x224 for ImageNet (any size >= 15x15 runs: its pools round up); Inception v3
 299x299 (>= 75x75 runs). `features` lists the blocks in order (stem convs, pools, inception blocks) for
 DeepDream/style layers (`features[i]`), `fc` is the head.
 """

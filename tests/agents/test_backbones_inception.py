@@ -220,3 +220,12 @@ def test_finetune_googlenet_from_a_torchvision_file_on_an_image_folder(tmp_path)
     assert net["net.fc.weight"].shape == (3, 1024) and net["net.aux1.fc2.weight"].shape == (3, 1024)
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert lines and any(k.startswith("eval/") for line in lines for k in line)
+
+
+@pytest.mark.parametrize("name, smallest", [("googlenet", 15), ("inception_v3", 75)])
+def test_the_smallest_inputs_are_torchvisions_min_size(name, smallest) -> None:
+    with torch.device("meta"):
+        net = build_backbone(name, 5).net.eval()
+        assert net(torch.zeros(1, 3, smallest, smallest)).shape == (1, 5)
+        with pytest.raises(RuntimeError):
+            net(torch.zeros(1, 3, smallest - 1, smallest - 1))
