@@ -15,6 +15,7 @@ from rlkit.core.checkpoint import load_checkpoint
 from rlkit.core.errors import UserError
 from rlkit.frontend.cli import main
 
+from ..conftest import one_line_error
 from ..envs.test_image_folder import write_folder
 
 
@@ -201,7 +202,7 @@ def test_a_file_missing_one_key_fails_in_one_line(tmp_path, name, key) -> None:
     assert f"f.pth lacks key '{key}'" in str(err.value) and "\n" not in str(err.value)
 
 
-def test_finetune_googlenet_from_a_torchvision_file_on_an_image_folder(tmp_path) -> None:
+def test_finetune_googlenet_from_a_torchvision_file_on_an_image_folder(tmp_path, capsys) -> None:
     root, run = write_folder(tmp_path / "pics"), tmp_path / "run"
     full = generated_file(tmp_path / "googlenet.pth", "googlenet")
     args = [
@@ -220,6 +221,11 @@ def test_finetune_googlenet_from_a_torchvision_file_on_an_image_folder(tmp_path)
     assert net["net.fc.weight"].shape == (3, 1024) and net["net.aux1.fc2.weight"].shape == (3, 1024)
     lines = [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
     assert lines and any(k.startswith("eval/") for line in lines for k in line)
+    capsys.readouterr()
+    assert main(["play", f"run={run}", f"input={root / 'red' / '1.png'}"]) == 0  # the top classes
+    assert len(capsys.readouterr().out.splitlines()) == 3
+    dream = ["play", f"run={run}", "show=dream", "size=32"]  # 4 octaves: 10x10, under googlenet's 15x15
+    assert "size=32 is too small for googlenet" in one_line_error(capsys, dream)
 
 
 @pytest.mark.parametrize("name, smallest", [("googlenet", 15), ("inception_v3", 75)])
