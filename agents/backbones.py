@@ -13,8 +13,9 @@ A user who downloaded `squeezenet1_1-b8a52dc0.pth` or `vgg16-397923af.pth` passe
 Use: ``net = build_backbone("squeezenet1_1", num_classes=5)`` returns a `Backbone`: the torchvision-named
 network in `.net`, the input preprocessing (uint8 -> [0, 1], grey repeated to RGB, ImageNet's mean/std) in
 front of it, `.head` the name of its last layer (the one re-initialised for new classes, as the book's
-`--checkpoint_exclude_scopes`), `.features(x)` the activations before the classifier. Inception v3 and
-GoogLeNet are not written yet.
+`--checkpoint_exclude_scopes`), `.aux_heads` the auxiliary classifiers re-initialised with it. `googlenet`
+and `inception_v3` live in rlkit.agents.backbones_inception (their `features` is a list of blocks, and their
+ImageNet input is (x - 0.5) / 0.5: torchvision's transform_input, see there).
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from typing import Any
 import torch
 from torch import nn
 
+from rlkit.agents.backbones_inception import googlenet, inception_v3
 from rlkit.core.errors import UserError
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
@@ -134,10 +136,12 @@ def small_cnn(num_classes: int = 10, in_channels: int = 3) -> Classifier:
 
 
 # name -> (builder, the head layer re-initialised for new classes, the input's mean and std)
-ARCHITECTURES: dict[str, tuple[Callable[..., Classifier], str, tuple, tuple]] = {
+ARCHITECTURES: dict[str, tuple[Callable[..., nn.Module], str, tuple, tuple]] = {
     "small_cnn": (small_cnn, "classifier.3", (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
     "squeezenet1_1": (squeezenet1_1, "classifier.1", IMAGENET_MEAN, IMAGENET_STD),
     "vgg16": (vgg16, "classifier.6", IMAGENET_MEAN, IMAGENET_STD),
+    "googlenet": (googlenet, "fc", (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),  # TF-ported weights: [-1, 1] input
+    "inception_v3": (inception_v3, "fc", (0.5, 0.5, 0.5), (0.5, 0.5, 0.5)),
 }
 
 
@@ -149,6 +153,7 @@ class Backbone(nn.Module):
     def __init__(self, name: str, net: nn.Module, head: str, mean: tuple, std: tuple):
         super().__init__()
         self.name, self.net, self.head = name, net, head
+        self.aux_heads: tuple[str, ...] = tuple(getattr(net, "aux_heads", ()))
         self.register_buffer("mean", torch.tensor(mean).reshape(1, -1, 1, 1), persistent=False)
         self.register_buffer("std", torch.tensor(std).reshape(1, -1, 1, 1), persistent=False)
 
@@ -193,13 +198,20 @@ def load_weights(
     """Copies `state` (torchvision's layout: `features.0.weight`, ...) into `net`, skipping the `exclude`
     scopes (they keep their fresh initialisation, as the book's --checkpoint_exclude_scopes).
 
+    Optional keys: a file may lack a `net.aux_heads` scope entirely (torchvision's googlenet/inception_v3
+    built with aux_logits=False; the heads keep their initialisation) and BatchNorm's `num_batches_tracked`
+    (files saved before PyTorch 0.4.1; the counter stays 0, as torch's own loading does).
     Returns the names loaded. Raises UserError, in one line, for the first missing, unexpected or misshapen
     key, naming `source` (the file or run) and the fix.
     """
     if not isinstance(state, dict) or not all(isinstance(v, torch.Tensor) for v in state.values()):
         raise UserError(f"{source} is not a state_dict (a dict of parameter name -> tensor)")
     own = net.state_dict()
-    wanted = [k for k in own if not matches(k, exclude)]
+    absent = [a for a in getattr(net, "aux_heads", ()) if not any(matches(k, [a]) for k in state)]
+    optional = {
+        k for k in own if matches(k, absent) or (k.endswith(".num_batches_tracked") and k not in state)
+    }
+    wanted = [k for k in own if not matches(k, exclude) and k not in optional]
     expected = f"{next(iter(own))}, ..." if own else "none"
     for key in state:
         if key not in own and not matches(key, exclude):

@@ -1,10 +1,11 @@
 """Fine-tuning a pre-trained backbone on a new image task (book chapter 3, TF-Slim's train_image_classifier).
 
-The network is a named backbone (rlkit.agents.backbones: small_cnn, squeezenet1_1, vgg16) whose weights
-come from `backbone_weights` (a torchvision-layout file), `backbone_run` (an earlier rlkit run), or, for
-small_cnn, rlkit's cached pre-training on digits 0-4 (rlkit.agents.backbone_sources); `pretrained=false`
-trains from scratch. The `exclude` scopes (default: the head, the book's --checkpoint_exclude_scopes) are
-not loaded and keep a fresh initialisation; `train_layers=head` trains only the head (the book's
+The network is a named backbone (rlkit.agents.backbones: small_cnn, squeezenet1_1, vgg16, googlenet,
+inception_v3) whose weights come from `backbone_weights` (a torchvision-layout file), `backbone_run` (an
+earlier rlkit run), or, for small_cnn, rlkit's cached pre-training on digits 0-4
+(rlkit.agents.backbone_sources); `pretrained=false` trains from scratch. The `exclude` scopes (default: the
+head and any auxiliary heads, the book's --checkpoint_exclude_scopes) are not loaded and keep a fresh
+initialisation; `train_layers=head` trains only the head (the book's
 --trainable_scopes: every other parameter is frozen), `all` trains everything.
 
 The optimiser is the book's: RMSProp, learning rate 1e-3, weight decay 4e-5, with TF-Slim's decay 0.9,
@@ -37,7 +38,7 @@ class FinetuneConfig:
 
     Attributes:
         name: agent name (the `agent=` token).
-        backbone: small_cnn, squeezenet1_1 or vgg16 (a backbone_run brings its own).
+        backbone: small_cnn, squeezenet1_1, vgg16, googlenet or inception_v3 (a backbone_run brings its own).
         backbone_weights: a state_dict file in torchvision's layout (e.g. squeezenet1_1-b8a52dc0.pth).
         backbone_run: an rlkit run directory whose network is the starting point.
         pretrained: false trains from scratch (no weights loaded).
@@ -151,8 +152,8 @@ class FinetuneAgent(SupervisedAgent):
             ) from err
 
     def exclude_scopes(self, model: torch.nn.Module) -> list[str]:
-        """The scopes kept freshly initialised: agent.exclude, or the backbone's head."""
-        return list(self.cfg.exclude) or [model.head]
+        """The scopes kept freshly initialised: agent.exclude, or the backbone's head (and aux heads)."""
+        return list(self.cfg.exclude) or [model.head, *getattr(model, "aux_heads", ())]
 
     def _freeze(self) -> list[str]:
         """Freezes everything but the head when train_layers=head; returns the trainable parameters' names."""

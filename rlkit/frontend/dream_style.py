@@ -48,6 +48,18 @@ def dream_and_style(model: Any, shows: list[str], opts: dict[str, str], paths: l
         else:
             start = torch.from_numpy(np.random.default_rng(0).uniform(size=(3, size, size)) + 100.0).float()
         score = dd.channel_objective(model, layer, _int(opts, "channel", 0))
+        smallest = size
+        for _ in range(3):  # the full DeepDream's smallest octave (4 octaves, 1.4 apart)
+            smallest = max(1, int(smallest / 1.4))
+        try:
+            with torch.no_grad():
+                score(torch.zeros(1, start.shape[0], smallest, smallest))
+        except RuntimeError as err:
+            first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+            raise UserError(
+                f"size={size} is too small for {model.name}: DeepDream's smallest octave is "
+                f"{smallest}x{smallest} ({first}); use a larger size="
+            ) from err
         runs = {
             "naive": dd.render(score, start, iter_n=20),
             "multiscale": dd.render(score, start, iter_n=20, octave_n=3),
