@@ -16,12 +16,32 @@ from rlkit.envs.shapes_captions import ShapesCaptionsEnv
 from rlkit.envs.translation import TranslationEnv, corpus_bleu
 from rlkit.frontend.cli import main
 
-TRANSLATION = ["agent=seq2seq", "env=translation", "agent.units=16", "agent.num_layers=1", "env.kwargs.n_train=96",
-               "env.kwargs.n_test=40", "env.kwargs.batch_size=32", "env.kwargs.max_len=20", "total_steps=12",
-               "eval.every=6", "log_every=3"]  # fmt: skip
-CAPTIONING = ["agent=captioning", "env=shapes_captions", "agent.units=16", "agent.channels=4", "agent.lr=0.01",
-              "env.kwargs.n_train=64", "env.eval_kwargs.n_test=40", "env.kwargs.batch_size=32", "total_steps=8",
-              "eval.every=4", "log_every=2"]  # fmt: skip
+TRANSLATION = [
+    "agent=seq2seq",
+    "env=translation",
+    "agent.units=16",
+    "agent.num_layers=1",
+    "env.kwargs.n_train=96",
+    "env.kwargs.n_test=40",
+    "env.kwargs.batch_size=32",
+    "env.kwargs.max_len=20",
+    "total_steps=12",
+    "eval.every=6",
+    "log_every=3",
+]
+CAPTIONING = [
+    "agent=captioning",
+    "env=shapes_captions",
+    "agent.units=16",
+    "agent.channels=4",
+    "agent.lr=0.01",
+    "env.kwargs.n_train=64",
+    "env.eval_kwargs.n_test=40",
+    "env.kwargs.batch_size=32",
+    "total_steps=8",
+    "eval.every=4",
+    "log_every=2",
+]
 
 # Recorded from the code before the change (commit 0c25ca2, every training batch decoded), seed 3.
 BEFORE = {
