@@ -4,7 +4,8 @@ optionally soft attention over the CNN's spatial features (Show, Attend and Tell
 of rlkit.agents.seq2seq_nets: `agent.attention=bahdanau|luong|scaled_luong`).
 
 It is the seq2seq agent with an image encoder: the same teacher-forced update, greedy and beam-search
-decoding (rlkit.agents.seq2seq_search) and checkpoints; the decoder is seq2seq_nets.Decoder. The
+decoding (rlkit.agents.seq2seq_search; while training only one minibatch in `decode_every` is captioned,
+the training BLEU scores those) and checkpoints; the decoder is seq2seq_nets.Decoder. The
 numpy CaptioningRNN of the assignment is rlkit.agents.captioning_rnn. The book's im2txt starts from a
 pretrained Inception v3; nothing pretrained is available offline, so the CNN learns from scratch here.
 """
@@ -42,6 +43,8 @@ class CaptioningConfig:
         grad_clip: clip the gradient's global norm to this (None: no clipping).
         beam: beam width of evaluation (1: greedy).
         length_penalty: GNMT's alpha of beam search.
+        decode_every: while training, greedy-decode one minibatch in this many (the others: no answer; the
+            training BLEU scores the decoded ones); 1: every minibatch. Evaluation decodes all.
     """
 
     name: str = "captioning"
@@ -55,6 +58,7 @@ class CaptioningConfig:
     grad_clip: float | None = 5.0
     beam: int = 1
     length_penalty: float = 0.6
+    decode_every: int = 8
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
@@ -69,6 +73,7 @@ class CaptioningConfig:
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
             ("beam", self.beam >= 1, ">= 1"),
             ("length_penalty", self.length_penalty >= 0, ">= 0"),
+            ("decode_every", self.decode_every >= 1, ">= 1"),
         ]
         check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 

@@ -2,7 +2,12 @@
 task env (rlkit.envs.translation).
 
 act() translates each source sentence of the minibatch (greedy while training and with `beam` 1, else beam
-search with a length penalty: rlkit.agents.seq2seq_search); observe() keeps the batch and update() takes
+search with a length penalty: rlkit.agents.seq2seq_search). While training it decodes only one minibatch in
+`decode_every` (by update count) and answers the others with padding only, "no answer", which the training
+split leaves out of its BLEU: the training headline is the corpus BLEU of those decoded batches' greedy
+translations (an unbiased sample of the epoch), evaluation always translates everything. Decoding every
+training batch cost as much as a third of training and nothing learns from it (the update reads the
+reference, not the answer); `decode_every=1` decodes every batch. observe() keeps the batch and update() takes
 one optimiser step on the teacher-forced cross-entropy of the revealed reference (the previous reference
 word is the decoder's input, ``<s>`` first), reporting loss (nats per word), perplexity and word accuracy.
 `translate(src)` gives one sentence's translation and attention matrix (`rlkit play run=... input=...`).
@@ -47,6 +52,8 @@ class Seq2SeqConfig:
         grad_clip: clip the gradient's global norm to this (TF NMT's max_gradient_norm 5; None: no clipping).
         beam: beam width of evaluation (1: greedy).
         length_penalty: GNMT's alpha of beam search (0: rank by log-probability alone).
+        decode_every: while training, greedy-decode one minibatch in this many (the others: no answer; the
+            training BLEU scores the decoded ones); 1: every minibatch. Evaluation decodes all.
     """
 
     name: str = "seq2seq"
@@ -60,6 +67,7 @@ class Seq2SeqConfig:
     grad_clip: float | None = 5.0
     beam: int = 1
     length_penalty: float = 0.6
+    decode_every: int = 8
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
@@ -74,6 +82,7 @@ class Seq2SeqConfig:
             ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
             ("beam", self.beam >= 1, ">= 1"),
             ("length_penalty", self.length_penalty >= 0, ">= 0"),
+            ("decode_every", self.decode_every >= 1, ">= 1"),
         ]  # fmt: skip
         check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
@@ -150,8 +159,11 @@ class Seq2SeqAgent(ModelCheckpointMixin):
         return ids, att
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        """Translations of each env's minibatch: (num_envs, batch, answer_len) int64 target ids."""
+        """Translations of each env's minibatch: (num_envs, batch, answer_len) int64 target ids; while
+        training (explore) all 0s, no answer, except on one minibatch in `decode_every`."""
         n, b = obs.shape[:2]
+        if explore and self.updates % self.cfg.decode_every:
+            return np.zeros((n, b, self.answer_len), dtype=np.int64)
         ids, _ = self.decode(self.inputs(obs), 1 if explore else self.cfg.beam)
         return ids.cpu().numpy().reshape(n, b, -1)
 

@@ -19,6 +19,7 @@ import json
 import platform
 import statistics
 import time
+from typing import Any
 
 import numpy as np
 import torch
@@ -63,41 +64,54 @@ def bleu_by_bucket(agent: Seq2SeqAgent, test: TranslationEnv, n: int, beam: int)
 
 
 def speed(args: argparse.Namespace) -> None:
-    """Steps/s of `rlkit train` (runner, env protocol, greedy decoding of every training batch, logging)
-    against the bare update loop of `train` on the same model, alternated `--rounds` times."""
+    """Steps/s of `rlkit train` (runner, env protocol, greedy decoding of one training batch in
+    `agent.decode_every`, logging, set-up) against the bare update loop of `train` on the same model (its
+    timing includes generating the training corpus, as `rlkit train`'s includes building its envs), for each
+    of `--decode-every` (1: every training batch decoded, the behaviour before issue 16's speed change),
+    alternated `--rounds` times."""
     import tempfile
 
     from rlkit.frontend.cli import main as rlkit
 
-    env, ratios = TranslationEnv(split="train"), []
+    ratios = {k: [] for k in args.decode_every}
     for r in range(args.rounds):
         t0 = time.perf_counter()
+        env = TranslationEnv(split="train")  # both sides build their data (the 20,000 pairs: about 3 s)
         train("luong", r, args, env)
         bare = args.steps / (time.perf_counter() - t0)
-        with tempfile.TemporaryDirectory() as tmp:
-            overrides = [
-                "agent=seq2seq",
-                "env=translation",
-                "ui=none",
-                "num_threads=1",
-                "agent.attention=luong",
-            ]
-            overrides += [
-                f"agent.units={args.units}",
-                f"agent.num_layers={args.layers}",
-                f"total_steps={args.steps}",
-            ]
-            overrides += [
-                f"eval.every={10 * args.steps}",
-                "env.eval_kwargs.n_test=64",
-                f"hydra.run.dir={tmp}/run",
-            ]
-            t0 = time.perf_counter()
-            assert rlkit(["train", *overrides]) == 0
-            runner = args.steps / (time.perf_counter() - t0)
-        ratios.append(runner / bare)
-        print(f"round {r}: bare {bare:.2f} steps/s, rlkit train {runner:.2f} steps/s, ratio {ratios[-1]:.2f}")
-    print(f"median ratio rlkit / bare: {statistics.median(ratios):.2f}")
+        for every in args.decode_every:
+            runner = rlkit_speed(args, every, rlkit, tempfile)
+            ratios[every].append(runner / bare)
+            print(f"round {r}: bare {bare:.2f} steps/s, rlkit train (decode_every={every}) {runner:.2f} "
+                  f"steps/s, ratio {ratios[every][-1]:.2f}", flush=True)  # fmt: skip
+    for every, values in ratios.items():
+        print(f"decode_every={every}: median ratio rlkit / bare: {statistics.median(values):.2f}")
+
+
+def rlkit_speed(args: argparse.Namespace, every: int, rlkit: Any, tempfile: Any) -> float:
+    """Steps/s of one `rlkit train` run, set-up included."""
+    with tempfile.TemporaryDirectory() as tmp:
+        overrides = [
+            "agent=seq2seq",
+            "env=translation",
+            "ui=none",
+            "num_threads=1",
+            "agent.attention=luong",
+            f"agent.decode_every={every}",
+        ]
+        overrides += [
+            f"agent.units={args.units}",
+            f"agent.num_layers={args.layers}",
+            f"total_steps={args.steps}",
+        ]
+        overrides += [
+            f"eval.every={10 * args.steps}",
+            "env.eval_kwargs.n_test=64",
+            f"hydra.run.dir={tmp}/run",
+        ]
+        t0 = time.perf_counter()
+        assert rlkit(["train", *overrides]) == 0
+        return args.steps / (time.perf_counter() - t0)
 
 
 def main() -> None:
@@ -113,6 +127,7 @@ def main() -> None:
     parser.add_argument("--out", default=None)
     parser.add_argument("--speed", action="store_true", help="rlkit train vs the bare loop, steps/s")
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--decode-every", type=int, nargs="+", default=[1, 8], help="with --speed")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.speed:

@@ -7,7 +7,9 @@ synonyms ("a small red circle left of a big blue square", "a little red disc to 
 box", "there is a large blue square right of a small red circle", ...). The observation is a minibatch of
 images (uint8), the action the agent's captions (ids in the layout of rlkit.core.tokens), `info["targets"]`
 one reference caption per image for teacher forcing (a new random one of the five each training epoch; the
-first at test). The epoch's last step reports bleu1..bleu4 and pays bleu4, the headline.
+first at test). The epoch's last step reports bleu1..bleu4 and pays bleu4, the headline. On the training
+split a row of padding only is "no answer" (rlkit.core.tokens.answered), left out of the scores: the
+captioning agent captions one training minibatch in `decode_every`, so the training BLEU is that sample's.
 `nearest_neighbour_captions` is the baseline a model must beat: each test image gets the first caption of
 the closest training image in pixel space.
 """
@@ -22,7 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.headline import Headline
-from rlkit.core.tokens import SPECIALS, words_of
+from rlkit.core.tokens import SPECIALS, answered, words_of
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
 from rlkit.envs.translation_data import encode
 
@@ -164,7 +166,9 @@ class CaptionsEnv(SupervisedEnv):
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """exact_match: the share of captions equal to one of the image's five; keeps them for BLEU."""
         rows = self._rows()
-        hyps = [" ".join(words_of(pred[k], self.vocab)) for k in range(len(rows))]
+        keep = answered(pred[: len(rows)]) if self.split == "train" else np.ones(len(rows), dtype=bool)
+        rows = rows[keep]
+        hyps = [" ".join(words_of(pred[k], self.vocab)) for k in np.flatnonzero(keep)]
         self._epoch += [(h, self.captions[r]) for h, r in zip(hyps, rows)]
         hits = [h in self.captions[r] for h, r in zip(hyps, rows)]
         return {"exact_match": float(np.mean(hits)) if hits else 0.0}

@@ -8,6 +8,9 @@ to the reference) and len_ratio; at an epoch's last step also bleu, sacreBLEU's 
 epoch's answers against the reference sentences as written (a word outside the vocabulary still counts
 against the model), which is that step's reward (0 before): an episode's return is the epoch's BLEU and the
 headline. Tokenisation is the corpus's own (``tokenize="none"``): both corpora come tokenised.
+On the training split a row answered with padding only is "no answer" (rlkit.core.tokens.answered) and left
+out of all three: the seq2seq agent decodes one training minibatch in `decode_every`, so the training BLEU is
+that of the decoded sample of the epoch. The test split scores every row (an empty answer scores 0).
 """
 
 from __future__ import annotations
@@ -20,7 +23,7 @@ from gymnasium import spaces
 
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
-from rlkit.core.tokens import SPECIALS, words_of
+from rlkit.core.tokens import SPECIALS, answered, words_of
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 from rlkit.envs.translation_data import (
     build_vocab,
@@ -151,6 +154,7 @@ class TranslationEnv(SupervisedEnv):
         obs_space = spaces.Box(0, len(self.src_vocab) - 1, (batch_size, max_len), np.int64)
         act_space = spaces.Box(0, len(self.tgt_vocab) - 1, (batch_size, max_len + 1), np.int64)
         shuffle = split == "train" if shuffle is None else shuffle
+        self.split = split
         self._epoch: list[tuple[str, str]] = []
         super().__init__(x, y, batch_size, shuffle, obs_space, act_space, render_mode)
 
@@ -170,10 +174,12 @@ class TranslationEnv(SupervisedEnv):
         return obs, reward, terminated, truncated, info
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
-        """exact_match and len_ratio (answer words / reference words) of the batch; keeps the answers."""
+        """exact_match and len_ratio (answer words / reference words) of the batch; keeps the answers
+        (on the training split only the rows answered: rlkit.core.tokens.answered)."""
         rows = self._rows()
-        hyps = [" ".join(words_of(pred[k], self.tgt_vocab)) for k in range(len(rows))]
-        refs = [self.references[r] for r in rows]
+        keep = answered(pred[: len(rows)]) if self.split == "train" else np.ones(len(rows), dtype=bool)
+        hyps = [" ".join(words_of(pred[k], self.tgt_vocab)) for k in np.flatnonzero(keep)]
+        refs = [self.references[r] for r in rows[keep]]
         self._epoch += list(zip(hyps, refs))
         if not refs:
             return {"exact_match": 0.0, "len_ratio": 0.0}

@@ -8,6 +8,9 @@ a vocabulary is these four followed by its words. A target sentence is its word 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
 
 PAD, UNK, BOS, EOS = 0, 1, 2, 3
 SPECIALS = ("<pad>", "<unk>", "<s>", "</s>")
@@ -23,3 +26,9 @@ def words_of(ids: Iterable[int], vocab: Sequence[str]) -> list[str]:
         if i not in (PAD, BOS):
             out.append(vocab[i] if 0 <= i < len(vocab) else SPECIALS[UNK])
     return out
+
+
+def answered(pred: Any) -> Any:
+    """Which rows of answers (B, L) are answers: a row of padding only (no ``</s>`` either) is "no answer",
+    which a sequence agent gives on training batches it does not decode (a training split leaves it out)."""
+    return np.asarray(pred).reshape(len(pred), -1).any(axis=1)
