@@ -22,7 +22,7 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
-from rlkit.agents.supervised_models import INITS, MODELS
+from rlkit.agents.supervised_models import INITS, MODELS, draws_random
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.lazy import LazyMetric
 from rlkit.core.seeding import RandomStream
@@ -210,6 +210,7 @@ class SupervisedAgent(ModelCheckpointMixin):
         pixels = ctx.observation_space.dtype == np.uint8
         with self.rng:
             self.model = MODELS[cfg.model](obs_shape, out_shape, cfg, pixels).to(self.device)
+        self._draws = draws_random(self.model)  # without random layers the forward pass needs no stream swap
         params = self.model.parameters()
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -223,9 +224,11 @@ class SupervisedAgent(ModelCheckpointMixin):
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         """The model's output for (num_envs, batch, ...) observations, as (num_envs * batch, ...)."""
-        x = torch.as_tensor(np.asarray(obs), device=self.device)
+        x = torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1)
+        if not self._draws:
+            return self.model(x)
         with self.rng:
-            return self.model(x.flatten(0, 1))
+            return self.model(x)
 
     def _predict(self, out: torch.Tensor) -> torch.Tensor:
         return out.argmax(dim=-1) if self.kind == "classification" else out
