@@ -3,18 +3,19 @@
 It plugs into the one runner like any agent (see rlkit.envs.supervised for the env side): act() predicts
 for the minibatch in the observation (argmax of the logits for classification, the values for regression),
 observe() keeps the step's batch and the targets from `info`, update() takes one optimiser step on the
-masked loss and returns {"loss", "accuracy"} (train/...); the accuracy is a rlkit.core.lazy.LazyMetric, computed
-only for the updates whose metrics the runner logs. While training (explore=True) act() runs the model
-in training mode and keeps its output, so update() backpropagates through that same forward pass instead of
-running a second one; greedy acting (evaluation) runs in eval mode (no dropout) under inference_mode.
-With num_envs > 1 the minibatches of all envs are concatenated into one.
+masked loss and returns {"loss", "accuracy"} (train/...); the accuracy is a rlkit.core.lazy.LazyMetric,
+computed only for the updates whose metrics the runner logs. While training (explore=True) act() runs the
+model in training mode and keeps its output, so update() backpropagates through that same forward pass
+instead of running a second one; greedy acting (evaluation) runs in eval mode (no dropout) under
+inference_mode. Models without random layers run without the RandomStream swap. With num_envs > 1 the
+minibatches of all envs are concatenated into one.
 """
 
 from __future__ import annotations
 
 import math
-from functools import partial
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np

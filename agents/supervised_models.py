@@ -204,9 +204,8 @@ def draws_random(model: nn.Module) -> bool:
     (the swap copies torch's generator state twice, a fifth of a softmax step). A new model that samples in
     forward() by other means must hold one of these or be added here (tests/test_supervised_lazy.py checks
     that every model of MODELS that says no leaves the generator untouched)."""
-    return any(
-        isinstance(m, RANDOM_MODULES) or (isinstance(m, nn.RNNBase) and m.dropout > 0) for m in model.modules()
-    )
+    rnn_dropout = lambda m: isinstance(m, nn.RNNBase) and m.dropout > 0  # noqa: E731
+    return any(isinstance(m, RANDOM_MODULES) or rnn_dropout(m) for m in model.modules())
 
 
 INITS = ("torch", "book")  # agent.init: PyTorch's default, or the book's example's (lstm_classifier)
