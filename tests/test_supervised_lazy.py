@@ -126,3 +126,18 @@ def test_models_that_draw_nothing_leave_the_generator_alone(name: str) -> None:
     drew = not torch.equal(before, torch.get_rng_state())
     assert draws_random(model) == (name == "mnist_cnn")  # the one model with a dropout layer
     assert drew == draws_random(model)
+
+
+def test_char_rnn_lazy_accuracy_is_the_eager_one(tmp_path: Path, monkeypatch) -> None:
+    import rlkit.agents.char_rnn as char
+
+    text = tmp_path / "text.txt"
+    text.write_text("hello world, " * 100, encoding="utf-8")
+    run = ["agent=char_rnn", "env=char_text", f"env.kwargs.path={text}", "env.kwargs.num_steps=20"]
+    run += ["agent.hidden=16", "total_steps=40", "log_every=10", "eval.every=20", "device=cpu"]
+    train_in_process(tmp_path / "lazy", *run)
+    monkeypatch.setattr(char, "LazyMetric", lambda compute: compute())
+    train_in_process(tmp_path / "eager", *run)
+    lazy = rows(tmp_path / "lazy")
+    assert len([r for r in lazy if "train/accuracy" in r]) == 4
+    assert lazy == rows(tmp_path / "eager")
