@@ -3,16 +3,19 @@
 It plugs into the one runner like any agent (see rlkit.envs.supervised for the env side): act() predicts
 for the minibatch in the observation (argmax of the logits for classification, the values for regression),
 observe() keeps the step's batch and the targets from `info`, update() takes one optimiser step on the
-masked loss and returns {"loss", "accuracy"} (train/...). While training (explore=True) act() runs the model
-in training mode and keeps its output, so update() backpropagates through that same forward pass instead of
-running a second one; greedy acting (evaluation) runs in eval mode (no dropout) under inference_mode.
-With num_envs > 1 the minibatches of all envs are concatenated into one.
+masked loss and returns {"loss", "accuracy"} (train/...); the accuracy is a rlkit.core.lazy.LazyMetric,
+computed only for the updates whose metrics the runner logs. While training (explore=True) act() runs the
+model in training mode and keeps its output, so update() backpropagates through that same forward pass
+instead of running a second one; greedy acting (evaluation) runs in eval mode (no dropout) under
+inference_mode. Models without random layers run without the RandomStream swap. With num_envs > 1 the
+minibatches of all envs are concatenated into one.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -20,8 +23,9 @@ import torch
 import torch.nn.functional as F
 from gymnasium import spaces
 
-from rlkit.agents.supervised_models import INITS, MODELS
+from rlkit.agents.supervised_models import INITS, MODELS, draws_random
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
+from rlkit.core.lazy import LazyMetric
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
 
@@ -117,6 +121,12 @@ def masked_mean(values: torch.Tensor, mask: torch.Tensor) -> float:
     return float((values.float() * mask).sum() / mask.sum().clamp(min=1))
 
 
+def batch_accuracy(logits: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> float:
+    """Share of the real examples whose every prediction (argmax of logits (N, ..., C)) is right."""
+    hit = (logits.argmax(-1) == targets).reshape(len(mask), -1).all(dim=1)
+    return masked_mean(hit, mask)
+
+
 class ModelCheckpointMixin:
     """observe, batch taking and checkpoints for agents holding `model`, `optimizer`, `updates`, `device`,
     `model_name`, `_output(obs)` and `_forward` (act's cached (obs, output) pair)."""
@@ -201,6 +211,7 @@ class SupervisedAgent(ModelCheckpointMixin):
         pixels = ctx.observation_space.dtype == np.uint8
         with self.rng:
             self.model = MODELS[cfg.model](obs_shape, out_shape, cfg, pixels).to(self.device)
+        self._draws = draws_random(self.model)  # without random layers the forward pass needs no stream swap
         params = self.model.parameters()
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -214,9 +225,11 @@ class SupervisedAgent(ModelCheckpointMixin):
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         """The model's output for (num_envs, batch, ...) observations, as (num_envs * batch, ...)."""
-        x = torch.as_tensor(np.asarray(obs), device=self.device)
+        x = torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1)
+        if not self._draws:
+            return self.model(x)
         with self.rng:
-            return self.model(x.flatten(0, 1))
+            return self.model(x)
 
     def _predict(self, out: torch.Tensor) -> torch.Tensor:
         return out.argmax(dim=-1) if self.kind == "classification" else out
@@ -244,8 +257,9 @@ class SupervisedAgent(ModelCheckpointMixin):
             return {}
         if self.kind == "classification":
             loss = masked_cross_entropy(out, targets.long(), mask)
-            hit = (out.detach().argmax(-1) == targets).reshape(len(mask), -1).all(dim=1)
-            metrics = {"accuracy": masked_mean(hit, mask)}
+            # computed only if the runner reads it (the update before a log line): ten small ops saved a step.
+            # targets are a copy (np.concatenate), so an env that reuses its arrays cannot change the value.
+            metrics = {"accuracy": LazyMetric(partial(batch_accuracy, out.detach(), targets, mask))}
         else:
             loss, metrics = masked_mse(out, targets.float(), mask), {}
         return {"loss": self._step(loss, self.cfg.grad_clip), **metrics}

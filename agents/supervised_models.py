@@ -195,6 +195,19 @@ def cifar_cnn(obs_shape: tuple[int, ...], out_shape: tuple[int, ...], cfg: Any, 
     return ScaledInput(nn.Sequential(conv, head), scale=pixels)
 
 
+RANDOM_MODULES = (nn.modules.dropout._DropoutNd, nn.RReLU)  # the torch.nn layers that draw in training mode
+
+
+def draws_random(model: nn.Module) -> bool:
+    """Whether the model's forward pass may draw random numbers: it holds a dropout layer (any p), an RReLU or
+    a recurrent layer with dropout. The agent swaps its RandomStream in around the forward pass only then
+    (the swap copies torch's generator state twice, a fifth of a softmax step). A new model that samples in
+    forward() by other means must hold one of these or be added here (tests/test_supervised_lazy.py checks
+    that every model of MODELS that says no leaves the generator untouched)."""
+    rnn_dropout = lambda m: isinstance(m, nn.RNNBase) and m.dropout > 0  # noqa: E731
+    return any(isinstance(m, RANDOM_MODULES) or rnn_dropout(m) for m in model.modules())
+
+
 INITS = ("torch", "book")  # agent.init: PyTorch's default, or the book's example's (lstm_classifier)
 
 MODELS: dict[str, Callable[..., nn.Module]] = {

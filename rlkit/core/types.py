@@ -57,7 +57,8 @@ class Agent(Protocol):
         ...
 
     def update(self) -> dict[str, float]:
-        """Learns if it is time to; returns metrics (possibly empty) to log under train/."""
+        """Learns if it is time to; returns metrics (possibly empty) to log under train/: floats, or values
+        the runner reads with float() only when it logs (a tensor, a rlkit.core.lazy.LazyMetric)."""
         ...
 
     def state_dict(self) -> dict[str, Any]:
