@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
 from typing import Any
 
 import numpy as np
@@ -211,7 +211,6 @@ class SupervisedAgent(ModelCheckpointMixin):
         pixels = ctx.observation_space.dtype == np.uint8
         with self.rng:
             self.model = MODELS[cfg.model](obs_shape, out_shape, cfg, pixels).to(self.device)
-        self._draws = draws_random(self.model)  # without random layers the forward pass needs no stream swap
         params = self.model.parameters()
         if cfg.optimizer == "adam":
             self.optimizer = torch.optim.Adam(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
@@ -222,6 +221,12 @@ class SupervisedAgent(ModelCheckpointMixin):
         self.updates = 0
         self._batch: Transition | None = None
         self._forward: tuple[np.ndarray, torch.Tensor] | None = None  # (obs, output) of the last training act
+
+    @cached_property
+    def _draws(self) -> bool:
+        """Whether the model has random layers; without, the forward pass needs no stream swap. Worked out on
+        first use, so subclasses that build their own model (FinetuneAgent) get it too."""
+        return draws_random(self.model)
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         """The model's output for (num_envs, batch, ...) observations, as (num_envs * batch, ...)."""
