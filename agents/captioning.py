@@ -17,12 +17,11 @@ from typing import Any
 
 import numpy as np
 import torch
-from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.seq2seq import Seq2SeqAgent
-from rlkit.agents.seq2seq_nets import ATTENTIONS, CELLS, Decoder
-from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
+from rlkit.agents.seq2seq import Seq2SeqAgent, check_sequence_spaces, decoder_checks
+from rlkit.agents.seq2seq_nets import Decoder
+from rlkit.core.errors import check_ranges
 from rlkit.core.types import AgentContext
 
 
@@ -62,39 +61,21 @@ class CaptioningConfig:
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
-        checks = [
-            ("cell", self.cell in CELLS, f"one of {', '.join(CELLS)}"),
-            ("attention", self.attention in ATTENTIONS, f"one of {', '.join(ATTENTIONS)}"),
+        middle = [
             ("units", self.units >= 1, ">= 1"),
             ("num_layers", self.num_layers >= 1, ">= 1"),
             ("channels", self.channels >= 1, ">= 1"),
-            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
-            ("lr", self.lr > 0, "> 0"),
-            ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
-            ("beam", self.beam >= 1, ">= 1"),
-            ("length_penalty", self.length_penalty >= 0, ">= 0"),
-            ("decode_every", self.decode_every >= 1, ">= 1"),
         ]
-        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
+        check_ranges("agent.", decoder_checks(self, middle), lambda key: repr(getattr(self, key)))
 
 
 def caption_shapes(ctx: AgentContext) -> tuple[int, int]:
     """(vocabulary, caption length) of an image-captioning env; IncompatibleError for any other env."""
-    obs, act = ctx.observation_space, ctx.action_space
-    fits = (
-        isinstance(obs, spaces.Box)
-        and isinstance(act, spaces.Box)
-        and len(obs.shape) == 4
-        and len(act.shape) == 2
-        and obs.shape[0] == act.shape[0]
-        and np.issubdtype(act.dtype, np.integer)
+    needs = (
+        "an image-captioning env (observation: images (batch, C, H, W); action: caption ids (batch, length))"
     )
-    if not fits:
-        raise IncompatibleError(
-            f"agent '{ctx.agent_name}' needs an image-captioning env (observation: images (batch, C, H, "
-            f"W); action: caption ids (batch, length)), but env '{ctx.env_name}' has observation space "
-            f"{describe_space(obs)} and action space {describe_space(act)}. Use env=shapes_captions."
-        )
+    check_sequence_spaces(ctx, 4, False, needs, "env=shapes_captions")
+    act = ctx.action_space
     return int(act.high.max()) + 1, int(act.shape[1])
 
 

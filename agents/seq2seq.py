@@ -71,40 +71,59 @@ class Seq2SeqConfig:
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
-        checks = [
-            ("cell", self.cell in CELLS, f"one of {', '.join(CELLS)}"),
-            ("attention", self.attention in ATTENTIONS, f"one of {', '.join(ATTENTIONS)}"),
-            ("units", self.units >= 2 and (not self.bidirectional or self.units % 2 == 0),
-             ">= 2 (and even with bidirectional=true)"),
+        units_ok = self.units >= 2 and (not self.bidirectional or self.units % 2 == 0)
+        middle = [
+            ("units", units_ok, ">= 2 (and even with bidirectional=true)"),
             ("num_layers", self.num_layers >= 1, ">= 1"),
-            ("dropout", 0 <= self.dropout < 1, "in [0, 1)"),
-            ("lr", self.lr > 0, "> 0"),
-            ("grad_clip", self.grad_clip is None or self.grad_clip > 0, "> 0 or null"),
-            ("beam", self.beam >= 1, ">= 1"),
-            ("length_penalty", self.length_penalty >= 0, ">= 0"),
-            ("decode_every", self.decode_every >= 1, ">= 1"),
-        ]  # fmt: skip
-        check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
+        ]
+        check_ranges("agent.", decoder_checks(self, middle), lambda key: repr(getattr(self, key)))
 
 
-def translation_shapes(ctx: AgentContext) -> tuple[int, int, int]:
-    """(source vocabulary, target vocabulary, answer length) of a translation env; IncompatibleError else."""
+def decoder_checks(cfg: Any, middle: list) -> list:
+    """The range checks of a seq2seq-style config (cell, attention, dropout, lr, grad_clip, beam,
+    length_penalty, decode_every), with the agent's own `middle` checks after attention."""
+    head = [
+        ("cell", cfg.cell in CELLS, f"one of {', '.join(CELLS)}"),
+        ("attention", cfg.attention in ATTENTIONS, f"one of {', '.join(ATTENTIONS)}"),
+    ]
+    tail = [
+        ("dropout", 0 <= cfg.dropout < 1, "in [0, 1)"),
+        ("lr", cfg.lr > 0, "> 0"),
+        ("grad_clip", cfg.grad_clip is None or cfg.grad_clip > 0, "> 0 or null"),
+        ("beam", cfg.beam >= 1, ">= 1"),
+        ("length_penalty", cfg.length_penalty >= 0, ">= 0"),
+        ("decode_every", cfg.decode_every >= 1, ">= 1"),
+    ]
+    return head + middle + tail
+
+
+def check_sequence_spaces(ctx: AgentContext, obs_rank: int, integer_obs: bool, needs: str, use: str) -> None:
+    """IncompatibleError unless observation (batch, ...) of rank `obs_rank` (integer ids if `integer_obs`) and
+    action (batch, length) of integer ids are Boxes of one batch; `needs` and `use` word the error."""
     obs, act = ctx.observation_space, ctx.action_space
     fits = (
         isinstance(obs, spaces.Box)
         and isinstance(act, spaces.Box)
-        and len(obs.shape) == 2
+        and len(obs.shape) == obs_rank
         and len(act.shape) == 2
         and obs.shape[0] == act.shape[0]
-        and np.issubdtype(obs.dtype, np.integer)
+        and (not integer_obs or np.issubdtype(obs.dtype, np.integer))
         and np.issubdtype(act.dtype, np.integer)
     )
     if not fits:
         raise IncompatibleError(
-            f"agent '{ctx.agent_name}' needs a translation task env (observation: source ids (batch, "
-            f"length); action: target ids (batch, length)), but env '{ctx.env_name}' has observation space "
-            f"{describe_space(obs)} and action space {describe_space(act)}. Use env=translation."
+            f"agent '{ctx.agent_name}' needs {needs}, but env '{ctx.env_name}' has observation space "
+            f"{describe_space(obs)} and action space {describe_space(act)}. Use {use}."
         )
+
+
+def translation_shapes(ctx: AgentContext) -> tuple[int, int, int]:
+    """(source vocabulary, target vocabulary, answer length) of a translation env; IncompatibleError else."""
+    needs = (
+        "a translation task env (observation: source ids (batch, length); action: target ids (batch, length))"
+    )
+    check_sequence_spaces(ctx, 2, True, needs, "env=translation")
+    obs, act = ctx.observation_space, ctx.action_space
     return int(obs.high.max()) + 1, int(act.high.max()) + 1, int(act.shape[1])
 
 
