@@ -24,7 +24,7 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.headline import Headline
-from rlkit.core.tokens import SPECIALS, answered, words_of
+from rlkit.core.tokens import SPECIALS, scored, sentence
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
 from rlkit.envs.translation_data import encode
 
@@ -166,9 +166,9 @@ class CaptionsEnv(SupervisedEnv):
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """exact_match: the share of captions equal to one of the image's five; keeps them for BLEU."""
         rows = self._rows()
-        keep = answered(pred[: len(rows)]) if self.split == "train" else np.ones(len(rows), dtype=bool)
+        keep = scored(pred, len(rows), self.split == "train")
         rows = rows[keep]
-        hyps = [" ".join(words_of(pred[k], self.vocab)) for k in np.flatnonzero(keep)]
+        hyps = [sentence(pred[k], self.vocab) for k in np.flatnonzero(keep)]
         self._epoch += [(h, self.captions[r]) for h, r in zip(hyps, rows)]
         hits = [h in self.captions[r] for h, r in zip(hyps, rows)]
         return {"exact_match": float(np.mean(hits)) if hits else 0.0}
@@ -180,15 +180,15 @@ class CaptionsEnv(SupervisedEnv):
         obs, target, pred, mask = self._last or (self._current, self._target(), None, self._mask())
         lines = []
         for k in np.flatnonzero(mask)[:3]:
-            out = "?" if pred is None else " ".join(words_of(pred[k], self.vocab))
-            lines += [f"ref: {' '.join(words_of(target[k], self.vocab))}", f"out: {out}", ""]
+            out = "?" if pred is None else sentence(pred[k], self.vocab)
+            lines += [f"ref: {sentence(target[k], self.vocab)}", f"out: {out}", ""]
         return "\n".join(lines)
 
     def rollout_files(self, agent: Any, out_dir: str | Path, prefix: str = "latest") -> list[Path]:
         """Writes <prefix>_captions.png: the first 12 test images with the agent's caption and a reference."""
         n = min(12, len(self.inputs))
         pred = agent.act(np.asarray(self.inputs[:n])[None], explore=False)[0]
-        hyps = [" ".join(words_of(p, self.vocab)) for p in pred]
+        hyps = [sentence(p, self.vocab) for p in pred]
         sheet = caption_sheet(self.inputs[:n], hyps, [c[0] for c in self.captions[:n]])
         return [save_png(sheet, Path(out_dir) / f"{prefix}_captions.png")]
 

@@ -23,7 +23,7 @@ from gymnasium import spaces
 
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
-from rlkit.core.tokens import SPECIALS, answered, words_of
+from rlkit.core.tokens import SPECIALS, scored, sentence, words_of
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 from rlkit.envs.translation_data import (
     build_vocab,
@@ -177,8 +177,8 @@ class TranslationEnv(SupervisedEnv):
         """exact_match and len_ratio (answer words / reference words) of the batch; keeps the answers
         (on the training split only the rows answered: rlkit.core.tokens.answered)."""
         rows = self._rows()
-        keep = answered(pred[: len(rows)]) if self.split == "train" else np.ones(len(rows), dtype=bool)
-        hyps = [" ".join(words_of(pred[k], self.tgt_vocab)) for k in np.flatnonzero(keep)]
+        keep = scored(pred, len(rows), self.split == "train")
+        hyps = [sentence(pred[k], self.tgt_vocab) for k in np.flatnonzero(keep)]
         refs = [self.references[r] for r in rows[keep]]
         self._epoch += list(zip(hyps, refs))
         if not refs:
@@ -198,9 +198,9 @@ class TranslationEnv(SupervisedEnv):
         obs, target, pred, mask = self._last or (self._current, self._target(), None, self._mask())
         lines = []
         for k in np.flatnonzero(mask)[:3]:
-            lines += [f"src: {' '.join(words_of(obs[k], self.src_vocab))}",
-                      f"ref: {' '.join(words_of(target[k], self.tgt_vocab))}",
-                      f"out: {'?' if pred is None else ' '.join(words_of(pred[k], self.tgt_vocab))}",
+            lines += [f"src: {sentence(obs[k], self.src_vocab)}",
+                      f"ref: {sentence(target[k], self.tgt_vocab)}",
+                      f"out: {'?' if pred is None else sentence(pred[k], self.tgt_vocab)}",
                       ""]  # fmt: skip
         return "\n".join(lines)
 
@@ -240,7 +240,7 @@ class TranslationEnv(SupervisedEnv):
         lines = []
         for k in range(n):
             lines += [f"src: {self.sources[k]}", f"ref: {self.references[k]}",
-                      f"out: {' '.join(words_of(pred[k], self.tgt_vocab))}", ""]  # fmt: skip
+                      f"out: {sentence(pred[k], self.tgt_vocab)}", ""]  # fmt: skip
         path = out_dir / f"{prefix}_translations.txt"
         path.write_text("\n".join(lines), encoding="utf-8")
         return [path]

@@ -28,7 +28,17 @@ def words_of(ids: Iterable[int], vocab: Sequence[str]) -> list[str]:
     return out
 
 
+def sentence(ids: Iterable[int], vocab: Sequence[str]) -> str:
+    """The words of an id sequence (words_of) joined by spaces."""
+    return " ".join(words_of(ids, vocab))
+
+
 def answered(pred: Any) -> Any:
     """Which rows of answers (B, L) are answers: a row of padding only (no ``</s>`` either) is "no answer",
     which a sequence agent gives on training batches it does not decode (a training split leaves it out)."""
     return np.asarray(pred).reshape(len(pred), -1).any(axis=1)
+
+
+def scored(pred: Any, rows: int, train: bool) -> Any:
+    """Which of the first `rows` answers a task scores: on a training split those answered, else all."""
+    return answered(pred[:rows]) if train else np.ones(rows, dtype=bool)
