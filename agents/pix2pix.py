@@ -232,11 +232,9 @@ class Pix2PixAgent:
         l1 = (fake - real).abs().mean()
         loss = self.cfg.l1_weight * l1
         if self.discriminator is not None:
-            for p in self.discriminator.parameters():
-                p.requires_grad_(False)
+            self.discriminator.requires_grad_(False)
             g_gan = g_loss("vanilla", self.discriminator(torch.cat([x, fake], dim=1)))
-            for p in self.discriminator.parameters():
-                p.requires_grad_(True)
+            self.discriminator.requires_grad_(True)
             loss = loss + self.cfg.gan_weight * g_gan
             metrics["g_gan"] = g_gan.item()
         self.g_opt.zero_grad(set_to_none=True)
