@@ -43,6 +43,21 @@ def g_loss(loss: str, fake: torch.Tensor) -> torch.Tensor:
     return -fake.mean()
 
 
+def d_update(
+    opt: torch.optim.Optimizer, loss: torch.Tensor, real: torch.Tensor, fake: torch.Tensor
+) -> dict[str, float]:
+    """One optimiser step on a vanilla discriminator's loss; d_loss and the mean D probabilities (from the
+    logits real and fake) as metrics."""
+    opt.zero_grad(set_to_none=True)
+    loss.backward()
+    opt.step()
+    return {
+        "d_loss": loss.item(),
+        "d_real": torch.sigmoid(real).mean().item(),
+        "d_fake": torch.sigmoid(fake).mean().item(),
+    }
+
+
 def gradient_penalty(
     critic: nn.Module, real: torch.Tensor, fake: torch.Tensor, eps: torch.Tensor
 ) -> torch.Tensor:

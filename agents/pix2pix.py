@@ -29,7 +29,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from rlkit.agents.gan_nets import d_loss, g_loss
+from rlkit.agents.gan_nets import d_loss, d_update, g_loss
 from rlkit.agents.image2image_nets import (
     SRCNN,
     PatchGAN,
@@ -232,11 +232,9 @@ class Pix2PixAgent:
         l1 = (fake - real).abs().mean()
         loss = self.cfg.l1_weight * l1
         if self.discriminator is not None:
-            for p in self.discriminator.parameters():
-                p.requires_grad_(False)
+            self.discriminator.requires_grad_(False)
             g_gan = g_loss("vanilla", self.discriminator(torch.cat([x, fake], dim=1)))
-            for p in self.discriminator.parameters():
-                p.requires_grad_(True)
+            self.discriminator.requires_grad_(True)
             loss = loss + self.cfg.gan_weight * g_gan
             metrics["g_gan"] = g_gan.item()
         self.g_opt.zero_grad(set_to_none=True)
@@ -247,15 +245,7 @@ class Pix2PixAgent:
     def _d_step(self, x: torch.Tensor, real: torch.Tensor, fake: torch.Tensor) -> dict[str, float]:
         d_real = self.discriminator(torch.cat([x, real], dim=1))
         d_fake = self.discriminator(torch.cat([x, fake], dim=1))
-        loss = 0.5 * d_loss("vanilla", d_real, d_fake)
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.d_opt.step()
-        return {
-            "d_loss": loss.item(),
-            "d_real": torch.sigmoid(d_real).mean().item(),
-            "d_fake": torch.sigmoid(d_fake).mean().item(),
-        }
+        return d_update(self.d_opt, 0.5 * d_loss("vanilla", d_real, d_fake), d_real, d_fake)
 
     # ----- checkpoints -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

@@ -38,9 +38,9 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from gymnasium import spaces
 
+from rlkit.agents.gan_nets import d_loss, d_update
 from rlkit.agents.reinforce import policy_gradient_loss
 from rlkit.agents.seqgan_nets import Discriminator, Generator, filter_bank, rollout_rewards
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
@@ -252,18 +252,9 @@ class SeqGanAgent:
         with torch.random.fork_rng(devices=devices):  # dropout from the agent's own stream
             torch.manual_seed(int(torch.randint(2**62, (1,), generator=self.d_rng)))
             d_real, d_fake = self.disc(real), self.disc(fake)
-        bce = F.binary_cross_entropy_with_logits
-        loss = bce(d_real, torch.ones_like(d_real)) + bce(d_fake, torch.zeros_like(d_fake))
         out = self.disc.out
-        loss = loss + self.cfg.d_l2 * 0.5 * (out.weight.square().sum() + out.bias.square().sum())
-        self.d_opt.zero_grad(set_to_none=True)
-        loss.backward()
-        self.d_opt.step()
-        return {
-            "d_loss": loss.item(),
-            "d_real": torch.sigmoid(d_real).mean().item(),
-            "d_fake": torch.sigmoid(d_fake).mean().item(),
-        }
+        l2 = self.cfg.d_l2 * 0.5 * (out.weight.square().sum() + out.bias.square().sum())
+        return d_update(self.d_opt, d_loss("vanilla", d_real, d_fake) + l2, d_real, d_fake)
 
     # ----- checkpoints -------------------------------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:

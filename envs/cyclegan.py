@@ -35,9 +35,9 @@ from gymnasium import spaces
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs import image2image_data as data
-from rlkit.envs.image2image import STRIP_ROWS, EpochMeanReward, image_scores
+from rlkit.envs.image2image import STRIP_ROWS, CropEpochs, image_scores
 from rlkit.envs.image2image_pictures import chw, hwc, strips, to_uint8, write_index
-from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
+from rlkit.envs.supervised import SupervisedEnv, save_png
 
 TASKS = ("photo2sepia", "folder")
 SEPIA = np.array([[0.393, 0.769, 0.189], [0.349, 0.686, 0.168], [0.272, 0.534, 0.131]], np.float32)
@@ -50,7 +50,7 @@ def sepia(image: np.ndarray, strength: float = 0.6) -> np.ndarray:
     return np.clip(np.rint(out), 0, 255).astype(np.uint8)
 
 
-class UnpairedEnv(EpochMeanReward, SupervisedEnv):
+class UnpairedEnv(CropEpochs, SupervisedEnv):
     """Unpaired translation on crops (see the module docstring)."""
 
     samples_at_eval = (
@@ -69,12 +69,7 @@ class UnpairedEnv(EpochMeanReward, SupervisedEnv):
         eval_crops_per_image: int = 4,
         render_mode: str | None = None,
     ):
-        check_choice("task", task, TASKS)
-        check_choice("split", split, SPLITS)
-        for key, value in (("crop", crop), ("crops_per_epoch", crops_per_epoch)):
-            check_positive(key, value)
-        check_positive("eval_crops_per_image", eval_crops_per_image)
-        self.task, self.split, self.crop, self.crops_per_epoch = task, split, crop, crops_per_epoch
+        self._set_crops(TASKS, task, split, crop, crops_per_epoch, eval_crops_per_image)
         if task == "folder":
             if not root:
                 raise UserError(
@@ -120,14 +115,6 @@ class UnpairedEnv(EpochMeanReward, SupervisedEnv):
         a = data.random_crop_pairs([(x, x) for x in self.a_images], n, crop, rng)[0]
         b = data.random_crop_pairs([(x, x) for x in self.b_images], n, crop, rng)[0]
         return chw(a), chw(b)
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
-        """Starts an epoch: in training, new random crops of both domains."""
-        obs, info = super().reset(seed=seed, options=options)
-        if self.split == "train":
-            self.inputs, self.targets = self._random_crops(self.np_random)
-            self._current = obs = self._obs()
-        return obs, info
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:
         """Cycle error, and with a reference, PSNR/SSIM of the translation and of the input taken as it."""

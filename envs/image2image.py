@@ -126,7 +126,33 @@ class EpochMeanReward:
         return obs, reward, terminated, truncated, info
 
 
-class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
+class CropEpochs(EpochMeanReward):
+    """Mixin for the translation envs: checks the crop arguments, and in training draws new random crops
+    (self._random_crops) at each reset."""
+
+    def _set_crops(
+        self, tasks: tuple[str, ...], task: str, split: str, crop: int, crops_per_epoch: int, eval_crops: int
+    ) -> None:
+        check_choice("task", task, tasks)
+        check_choice("split", split, SPLITS)
+        for key, value in (
+            ("crop", crop),
+            ("crops_per_epoch", crops_per_epoch),
+            ("eval_crops_per_image", eval_crops),
+        ):
+            check_positive(key, value)
+        self.task, self.split, self.crop, self.crops_per_epoch = task, split, crop, crops_per_epoch
+
+    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
+        """Starts an epoch: in training, new random crops."""
+        obs, info = super().reset(seed=seed, options=options)
+        if self.split == "train":
+            self.inputs, self.targets = self._random_crops(self.np_random)
+            self._current = obs = self._obs()
+        return obs, info
+
+
+class Image2ImageEnv(CropEpochs, SupervisedEnv):
     """Paired image translation on crops (see the module docstring)."""
 
     samples_at_eval = True  # strips at each evaluation (rlkit.frontend.samples)
@@ -145,13 +171,8 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
         eval_crops_per_image: int = 4,
         render_mode: str | None = None,
     ):
-        check_choice("task", task, TASKS)
-        check_choice("split", split, SPLITS)
+        self._set_crops(TASKS, task, split, crop, crops_per_epoch, eval_crops_per_image)
         check_choice("direction", direction, DIRECTIONS)
-        for key, value in (("crop", crop), ("crops_per_epoch", crops_per_epoch)):
-            check_positive(key, value)
-        check_positive("eval_crops_per_image", eval_crops_per_image)
-        self.task, self.split, self.crop, self.crops_per_epoch = task, split, crop, crops_per_epoch
         pairs, self.crop_op = task_data(task, split, root, direction)
         self.pairs = [(data.fit_crop(a, crop), data.fit_crop(b, crop)) for a, b in pairs]
         if split == "train":
@@ -176,14 +197,6 @@ class Image2ImageEnv(EpochMeanReward, SupervisedEnv):
 
     def _random_crops(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         return self._crops(*data.random_crop_pairs(self.pairs, self.crops_per_epoch, self.crop, rng))
-
-    def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
-        """Starts an epoch: in training, new random crops."""
-        obs, info = super().reset(seed=seed, options=options)
-        if self.split == "train":
-            self.inputs, self.targets = self._random_crops(self.np_random)
-            self._current = obs = self._obs()
-        return obs, info
 
     # ----- scores -------------------------------------------------------------------------------------------
     def baseline(self, inputs: np.ndarray) -> np.ndarray:
