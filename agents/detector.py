@@ -123,8 +123,8 @@ def anchor_targets(
         return labels, torch.zeros(len(anchors), 4)
     iou = box_iou(anchors, objects[:, :4])  # (A, G)
     best_iou, best = iou.max(dim=1)
-    best[iou.argmax(dim=0)] = torch.arange(len(objects))  # each object's best anchor is its own
-    best_iou[iou.argmax(dim=0)] = 1.0
+    own = iou.argmax(dim=0)  # each object's best anchor is its own
+    best[own], best_iou[own] = torch.arange(len(objects)), 1.0
     labels[(best_iou >= neg_iou) & (best_iou < pos_iou)] = -1
     pos = best_iou >= pos_iou
     labels[pos] = objects[best[pos], 4].long() + 1

@@ -139,6 +139,10 @@ class GanAgent:
         """Uniform noise in [-1, 1] (CS231n's sample_noise), drawn on the CPU from `rng`."""
         return (torch.rand(n, self.cfg.noise_dim, generator=rng) * 2 - 1).to(self.device)
 
+    def _fixed_noise_rng(self) -> torch.Generator:
+        """A generator at the start of the fixed noise sequence (the same samples at every evaluation)."""
+        return torch.Generator().manual_seed(self.seed + FIXED_NOISE_OFFSET)
+
     @torch.no_grad()
     def _generate(self, z: torch.Tensor) -> np.ndarray:
         self.generator.eval()
@@ -148,13 +152,12 @@ class GanAgent:
 
     def fixed_samples(self, n: int) -> np.ndarray:
         """The first n samples of the fixed noise sequence (what an evaluation starts with), (n, *shape)."""
-        rng = torch.Generator().manual_seed(self.seed + FIXED_NOISE_OFFSET)
-        return self._generate(self._noise(n, rng))
+        return self._generate(self._noise(n, self._fixed_noise_rng()))
 
     def interpolation(self, n: int, steps: int) -> np.ndarray:
         """Samples along straight lines in noise space, from the first n fixed-noise vectors to the next n:
         (steps, n, *shape)."""
-        rng = torch.Generator().manual_seed(self.seed + FIXED_NOISE_OFFSET)
+        rng = self._fixed_noise_rng()
         start, end = self._noise(n, rng), self._noise(n, rng)
         return np.stack([self._generate((1 - t) * start + t * end) for t in np.linspace(0.0, 1.0, steps)])
 
@@ -168,7 +171,7 @@ class GanAgent:
                 out = self.generator(self._noise(n, self.rng)).float().cpu().numpy()
         else:
             if self._restart_fixed:
-                self.fixed_rng.manual_seed(self.seed + FIXED_NOISE_OFFSET)
+                self.fixed_rng = self._fixed_noise_rng()
                 self._restart_fixed = False
             out = self._generate(self._noise(n, self.fixed_rng))
         return out.reshape(obs.shape).astype(np.float32, copy=False)

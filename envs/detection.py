@@ -30,7 +30,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
@@ -38,7 +37,7 @@ from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
 from rlkit.envs.detection_metrics import detection_metrics, mean_ap
 from rlkit.envs.shapes_scenes import CLASSES, make_scenes
-from rlkit.envs.supervised import SPLITS, check_choice, check_positive, num_batches, pad_batch, tile_grid
+from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, pad_batch, tile_grid
 
 MAX_DETECTIONS = 100  # rows of an image's answer (COCO's cap; env.kwargs.max_detections)
 TEST_SEED_OFFSET = 1_000_003  # the test split's scenes come from another seed: held out
@@ -77,10 +76,9 @@ def draw_boxes(image: np.ndarray, dets: np.ndarray, names: tuple[str, ...], min_
     return canvas
 
 
-class DetectionEnv(gym.Env):
+class DetectionEnv(SupervisedEnv):
     """One epoch of images in minibatches, scored by mAP at its end; subclasses load the split."""
 
-    metadata = {"render_modes": ["rgb_array"], "render_fps": 1}
     headline = Headline("mAP@0.5", "map50")
 
     def _setup(
@@ -100,69 +98,59 @@ class DetectionEnv(gym.Env):
             check_choice("render_mode", render_mode, tuple(self.metadata["render_modes"]))
         if len(images) == 0:
             raise UserError("a detection task needs at least one image")
-        self.images, self.class_names, self.render_mode = images, tuple(names), render_mode
-        self.objects = objects
-        self.targets = pad_objects(objects, max(1, max(len(o) for o in objects)))
-        self.batch_size, self.shuffle = batch_size, split == "train"
-        self.training = self.shuffle  # training scores mAP@0.5 only: the headline (reward, live display)
-        self.batches_per_epoch = num_batches(len(images), batch_size)
-        self.observation_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
+        self.class_names, self.objects = tuple(names), objects
         low = np.full((batch_size, max_detections, 6), -np.inf, dtype=np.float32)
         high = np.full((batch_size, max_detections, 6), np.inf, dtype=np.float32)
         low[..., 5], high[..., 5] = -1, len(names) - 1
-        self.action_space = spaces.Box(low, high, dtype=np.float32)
-        self._order, self._batch, self._dets, self._gts, self._last = np.arange(len(images)), 0, [], [], None
+        targets = pad_objects(objects, max(1, max(len(o) for o in objects)))
+        observation_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
+        action_space = spaces.Box(low, high, dtype=np.float32)
+        super().__init__(
+            images, targets, batch_size, split == "train", observation_space, action_space, render_mode
+        )
+        self._dets, self._gts = [], []
+
+    @property
+    def images(self) -> np.ndarray:
+        """The split's images (N, 3, H, W) uint8."""
+        return self.inputs
 
     def reset(self, *, seed: int | None = None, options: dict | None = None) -> tuple[np.ndarray, dict]:
         """Starts an epoch (a new order of the training split) and shows its first minibatch."""
-        super().reset(seed=seed)
-        n = len(self.images)
-        self._order = self.np_random.permutation(n) if self.shuffle else np.arange(n)
-        self._batch, self._dets, self._gts = 0, [], []
-        return self._obs(), {}
-
-    def _rows(self) -> np.ndarray:
-        b = min(self._batch, self.batches_per_epoch - 1)
-        return self._order[b * self.batch_size : (b + 1) * self.batch_size]
-
-    def _obs(self) -> np.ndarray:
-        return pad_batch(self.images[self._rows()], self.batch_size)
+        self._dets, self._gts = [], []
+        return super().reset(seed=seed, options=options)
 
     def step(self, action: Any) -> tuple[np.ndarray, float, bool, bool, dict]:
         """Keeps the minibatch's detections, reveals its boxes; the epoch's last step scores them all."""
-        rows = self._rows()
+        rows, obs, targets, mask = self._rows(), self._current, self._target(), self._mask()
         dets = np.asarray(action, dtype=np.float32).reshape(self.action_space.shape)[: len(rows)]
-        obs = self._obs()
-        mask = np.zeros(self.batch_size, dtype=bool)
-        mask[: len(rows)] = True
         self._dets += [d[d[:, 5] >= 0] for d in dets]
         self._gts += [self.objects[r] for r in rows]
-        self._last = (obs[: len(rows)], dets)
+        self._last = (obs[: len(rows)], targets, dets, mask)
         metrics: dict[str, float] = {"count": float(len(rows))}
         self._batch += 1
         terminated, reward = self._batch >= self.batches_per_epoch, 0.0
         if terminated:
             n_cls = len(self.class_names)
-            if self.training:  # the COCO thresholds are read in evaluations only
+            if self.shuffle:  # training (the COCO thresholds are read in evaluations only)
                 metrics["map50"] = mean_ap(self._dets, self._gts, n_cls, 0.5)
             else:
                 metrics.update(detection_metrics(self._dets, self._gts, n_cls))
             reward = metrics["map50"]
             next_obs = obs.copy()
         else:
-            next_obs = self._obs()
-        targets = pad_batch(self.targets[rows], self.batch_size)
+            next_obs = self._current = self._obs()
         return next_obs, reward, terminated, False, {"targets": targets, "mask": mask, "metrics": metrics}
 
-    def render(self) -> np.ndarray | None:
-        """The last minibatch (up to 16 images) with the detections drawn (rgb_array), else None."""
-        if self.render_mode != "rgb_array":
-            return None
-        images, dets = self._last if self._last is not None else (self._obs(), None)
-        tiles = []
-        for i, image in enumerate(images[:16]):
-            shown = dets[i] if dets is not None else self.targets[self._rows()[i]]
-            tiles.append(np.asarray(draw_boxes(image.transpose(1, 2, 0), shown, self.class_names)))
+    def draw(
+        self, obs: np.ndarray, target: np.ndarray, pred: np.ndarray | None, mask: np.ndarray
+    ) -> np.ndarray:
+        """The minibatch (up to 16 images) with the detections drawn, or its boxes before any step."""
+        shown = pred if pred is not None else target
+        tiles = [
+            np.asarray(draw_boxes(image.transpose(1, 2, 0), shown[i], self.class_names))
+            for i, image in enumerate(obs[:16])
+        ]
         return tile_grid(tiles, [""] * len(tiles), [(0, 0, 0)] * len(tiles), 16)
 
     def answer_inputs(self, agent: Any, paths: list[Path], out_dir: Path) -> list[Path]:

@@ -221,13 +221,13 @@ class ImageGanEnv(GanEnv):
     ) -> None:
         self.images, self.classifier, self.floor = images, scorer, floor
         self.real_features = scorer.features(images)
-        self.shuffle = self.training = split == "train"
+        self.training = split == "train"  # the training split is shuffled
         self._order = np.arange(len(images))
         self._setup(images.shape[1:], 1.0, batch_size, num_batches(len(images), batch_size), render_mode)
 
     def _start_epoch(self) -> None:
         n = len(self.images)
-        self._order = self.np_random.permutation(n) if self.shuffle else np.arange(n)
+        self._order = self.np_random.permutation(n) if self.training else np.arange(n)
 
     def _real(self) -> tuple[np.ndarray, np.ndarray]:
         rows = self._order[self._batch * self.batch_size : (self._batch + 1) * self.batch_size]
