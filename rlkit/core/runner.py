@@ -216,8 +216,8 @@ class Runner:
         self.logger.log(result.scalars(), c.step)
         if result.all_truncated:  # a looping policy's capped return: logged, never the best checkpoint
             warn_all_truncated(result, c.step, s.max_episode_steps)
-        elif self.headline.score(c.last_eval) > c.best_eval:  # RL: the mean return; a task: its metric
-            c.best_eval = self.headline.score(c.last_eval)
+        elif (score := self.headline.score(c.last_eval)) > c.best_eval:  # RL: mean return; a task: its metric
+            c.best_eval = score
             state = self.state_dict()
             self._check_finite({}, c.step, state)  # never a diverged best.pt
             self.checkpointer.save_best(state, background=True)

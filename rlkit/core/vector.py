@@ -87,10 +87,8 @@ class SerialVectorEnv:
             lengths[i] += 1
             played[i].append(action)
             if term or trunc:
-                finished.append((i, float(returns[i]), lengths[i]))
-                returns[i], lengths[i], played[i] = 0.0, 0, []
-                self._starts[i] = {"seed": None, "rng": _rng_state(env)}
-                o, _ = env.reset()
+                ended, o = self._autoreset(i)
+                finished.append(ended)
             obs.append(o)
             rewards.append(r)
             terms.append(term)
@@ -121,14 +119,19 @@ class SerialVectorEnv:
         if not (term or trunc):  # tuple.__new__: a VecStep without NamedTuple's Python-level __new__
             obs = np.array((o,), dtype=self._obs_dtype)
             return _new_tuple(VecStep, (obs, obs, reward, self._no_end, self._no_end, [info], []))
-        finished = [(0, float(self._returns[0]), self._lengths[0])]
-        self._returns[0], self._lengths[0], self._actions[0] = 0.0, 0, []
-        self._starts[0] = {"seed": None, "rng": _rng_state(env)}
         next_obs = np.array((o,), dtype=self._obs_dtype)
-        o, _ = env.reset()
+        ended, o = self._autoreset(0)
         obs = np.array((o,), dtype=self._obs_dtype)
         flags = np.array((term,), dtype=bool), np.array((trunc,), dtype=bool)
-        return VecStep(obs, next_obs, reward, *flags, [info], finished)
+        return VecStep(obs, next_obs, reward, *flags, [info], [ended])
+
+    def _autoreset(self, i: int) -> tuple[tuple[int, float, int], Any]:
+        """Ends env i's episode: its (index, return, length), and the first observation of the next one."""
+        env = self.envs[i]
+        ended = (i, float(self._returns[i]), self._lengths[i])
+        self._returns[i], self._lengths[i], self._actions[i] = 0.0, 0, []
+        self._starts[i] = {"seed": None, "rng": _rng_state(env)}
+        return ended, env.reset()[0]
 
     def state_dict(self) -> dict[str, Any]:
         """How each env's current episode began, the actions since, and its running return and length."""

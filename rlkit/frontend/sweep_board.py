@@ -11,7 +11,6 @@ TensorBoard reads it from, the table is the same. Written once per trial (the fi
 
 from __future__ import annotations
 
-import json
 import time
 from pathlib import Path
 from typing import Any
@@ -21,6 +20,7 @@ from rlkit.core.loggers import TensorBoardLogger
 from rlkit.envs.factory import make_env
 from rlkit.frontend.compose import compose_config
 from rlkit.frontend.sweep_plan import Plan, Trial, trial_dir
+from rlkit.frontend.sweep_trial import read_progress
 
 METRICS = ("sweep/final", "sweep/best")
 
@@ -56,19 +56,8 @@ def _typed(value: str) -> Any:
 def final_and_best(metrics: Path, headline: Headline) -> tuple[float | None, float | None, int]:
     """The last and the best eval/<headline key> in a run's metrics.jsonl (None when never evaluated), and
     its last step."""
-    key, values, step = f"eval/{headline.key}", [], 0
-    if metrics.is_file():
-        for line in metrics.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            step = max(step, int(row.get("step", 0)))
-            if key in row:
-                values.append(float(row[key]))
-    if not values:
-        return None, None, step
-    return values[-1], (max(values) if headline.higher_is_better else min(values)), step
+    progress = read_progress(metrics, f"eval/{headline.key}", headline.higher_is_better)
+    return progress["eval"], progress["best"], progress["step"]
 
 
 def write_hparams(run_dir: Path, hparams: dict[str, Any], headline: Headline, trial_id: str) -> bool:

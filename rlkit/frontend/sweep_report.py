@@ -19,6 +19,7 @@ from rlkit.core.headline import RETURN, Headline
 from rlkit.frontend.plots import plot_learning_curves
 from rlkit.frontend.stats import describe, probability_of_improvement
 from rlkit.frontend.sweep_plan import Plan, trial_dir
+from rlkit.frontend.sweep_trial import metric_rows
 
 FIELDS = [
     "config",
@@ -37,14 +38,9 @@ FIELDS = [
 def curve(metrics: Path, key: str) -> tuple[list[int], list[float]]:
     """(steps, eval/<key>) of a run's metrics.jsonl; of two evaluations at one step, the later one."""
     by_step: dict[int, float] = {}
-    if metrics.is_file():
-        for line in metrics.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:
-                continue
-            if f"eval/{key}" in row:
-                by_step[int(row["step"])] = float(row[f"eval/{key}"])
+    for row in metric_rows(metrics):
+        if f"eval/{key}" in row:
+            by_step[int(row["step"])] = float(row[f"eval/{key}"])
     return list(by_step), list(by_step.values())
 
 

@@ -21,7 +21,7 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,17 +54,24 @@ def read_progress(metrics: Path, key: str = "eval/return_mean", higher: bool = T
     """{'step', 'eval', 'best'} of metric `key` from a run's metrics.jsonl so far (None where nothing was
     logged; best: the lowest when `higher` is False, lower is better)."""
     step, last, best = 0, None, None
-    if metrics.is_file():
-        for line in metrics.read_text(encoding="utf-8").splitlines():
-            try:
-                row = json.loads(line)
-            except ValueError:  # a line being written
-                continue
-            step = max(step, int(row.get("step", 0)))
-            if key in row:
-                last = float(row[key])
-                best = last if best is None else (max if higher else min)(best, last)
+    for row in metric_rows(metrics):
+        step = max(step, int(row.get("step", 0)))
+        if key in row:
+            last = float(row[key])
+            best = last if best is None else (max if higher else min)(best, last)
     return {"step": step, "eval": last, "best": best}
+
+
+def metric_rows(metrics: Path) -> Iterator[dict[str, Any]]:
+    """The rows of a run's metrics.jsonl so far (none when there is no file; a line being written is left
+    out)."""
+    if not metrics.is_file():
+        return
+    for line in metrics.read_text(encoding="utf-8").splitlines():
+        try:
+            yield json.loads(line)
+        except ValueError:
+            continue
 
 
 def command(run_dir: Path, overrides: list[str]) -> list[str]:
