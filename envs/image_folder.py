@@ -76,22 +76,22 @@ def split_files(
     if not root.is_dir():
         raise UserError(f"env.kwargs.root={root}: no such folder (expected one sub-folder per class)")
     test_dir = next((root / t for t in TEST_FOLDERS if (root / t).is_dir()), None)
-    if (root / "train").is_dir() and test_dir is not None:
-        folders = class_folders(root / "train" if split == "train" else test_dir)
-        files = [(f, k) for k, c in enumerate(folders) for f in image_files(c)]
+    given = (root / "train").is_dir() and test_dir is not None
+    folders = class_folders((root / "train" if split == "train" else test_dir) if given else root)
+    per_class = [image_files(c) for c in folders]
+    for c, found in zip(folders, per_class):
+        if not found:
+            raise UserError(f"class folder {c} holds no images ({', '.join(EXTENSIONS)})")
+    if given:
+        files = [(f, k) for k, found in enumerate(per_class) for f in found]
     else:
-        folders = class_folders(root)
         rng = np.random.default_rng(split_seed)
         files = []
-        for k, c in enumerate(folders):
-            found = image_files(c)
+        for k, found in enumerate(per_class):
             order = rng.permutation(len(found))
             n_test = max(1, round(len(found) * test_fraction)) if len(found) > 1 else 0
             rows = order[n_test:] if split == "train" else order[:n_test]
             files += [(found[i], k) for i in sorted(rows)]
-    for c in folders:
-        if not image_files(c):
-            raise UserError(f"class folder {c} holds no images ({', '.join(EXTENSIONS)})")
     if not files:
         raise UserError(f"env.kwargs.root={root}: the {split} split holds no images")
     return [c.name for c in folders], [f for f, _ in files], [k for _, k in files]
