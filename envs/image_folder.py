@@ -16,6 +16,7 @@ central crop (the book's `central_fraction` 0.875). Observations: uint8 (batch, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -51,22 +52,28 @@ def class_folders(folder: Path) -> list[Path]:
     return found
 
 
+def fit_square(img: Any, size: int) -> np.ndarray:
+    """A Pillow RGB image as uint8 (3, size, size): resized (shorter side to `size`), centre-cropped."""
+    from PIL import Image  # Pillow: only when images are read
+
+    w, h = img.size
+    scale = size / min(w, h)
+    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
+    w, h = img.size
+    left, top = (w - size) // 2, (h - size) // 2
+    arr = np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    return arr.transpose(2, 0, 1).copy()
+
+
 def load_image(path: Path, size: int) -> np.ndarray:
     """One image file as uint8 RGB (3, size, size): resized (shorter side) and centre-cropped to a square."""
     from PIL import Image  # Pillow: only when images are read
 
     try:
         with Image.open(path) as img:
-            img = img.convert("RGB")
-            w, h = img.size
-            scale = size / min(w, h)
-            img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
-            w, h = img.size
-            left, top = (w - size) // 2, (h - size) // 2
-            arr = np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+            return fit_square(img.convert("RGB"), size)
     except OSError as err:
         raise UserError(f"{path}: cannot be read as an image ({err})") from err
-    return arr.transpose(2, 0, 1).copy()
 
 
 def split_files(
