@@ -106,6 +106,27 @@ def resize(img: torch.Tensor, size: tuple[int, int]) -> torch.Tensor:
     return nn.functional.interpolate(img[None], size=size, mode="bilinear", align_corners=False)[0]
 
 
+def _ascend(
+    score: Callable[[torch.Tensor], torch.Tensor],
+    img: torch.Tensor,
+    iter_n: int,
+    tile_size: int,
+    rng: np.random.Generator,
+    move: Callable[[torch.Tensor, torch.Tensor], torch.Tensor],
+    scores: list[float],
+    report: Callable[[float], None] | None = None,
+) -> torch.Tensor:
+    """`iter_n` steps img = move(img, tiled gradient); the mean score after each is appended to `scores`
+    (and given to `report`)."""
+    for _ in range(iter_n):
+        img = move(img, tiled_gradient(score, img, tile_size, rng))
+        with torch.no_grad():
+            scores.append(float(score(img[None])) / img[0].numel())
+        if report:
+            report(scores[-1])
+    return img
+
+
 def render(
     score: Callable[[torch.Tensor], torch.Tensor],
     img: torch.Tensor,
@@ -122,18 +143,20 @@ def render(
     (lap_n 4): the gradient normalised (Laplacian bands, else its std) and added `step` times."""
     rng, scores = np.random.default_rng(seed), []
     img = img.clone().float()
+
+    def move(img: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        g = lap_normalize(g[None], lap_n)[0] if lap_n else g / (g.std() + 1e-8)
+        return img + g * step
+
+    def report(mean_score: float) -> None:
+        if log:
+            log(f"octave {octave + 1}/{octave_n}: score (mean) = {mean_score:.6f}")
+
     for octave in range(octave_n):
         if octave > 0:
             h, w = img.shape[-2:]
             img = resize(img, (int(h * octave_scale), int(w * octave_scale)))
-        for _ in range(iter_n):
-            g = tiled_gradient(score, img, tile_size, rng)
-            g = lap_normalize(g[None], lap_n)[0] if lap_n else g / (g.std() + 1e-8)
-            img = img + g * step
-            with torch.no_grad():
-                scores.append(float(score(img[None])) / img[0].numel())
-            if log:
-                log(f"octave {octave + 1}/{octave_n}: score (mean) = {scores[-1]:.6f}")
+        img = _ascend(score, img, iter_n, tile_size, rng, move, scores, report)
     return img, scores
 
 
@@ -151,6 +174,10 @@ def render_deepdream(
     high-frequency part of the image), steps normalised by mean |g|, pixels clipped to [0, 255]."""
     rng, scores = np.random.default_rng(seed), []
     octaves, img = [], img.clone().float()
+
+    def move(img: torch.Tensor, g: torch.Tensor) -> torch.Tensor:
+        return (img + g * (step / (g.abs().mean() + 1e-7))).clamp(0, 255)
+
     for _ in range(octave_n - 1):
         h, w = img.shape[-2:]
         lo = resize(img, (max(1, int(h / octave_scale)), max(1, int(w / octave_scale))))
@@ -160,9 +187,5 @@ def render_deepdream(
         if octave > 0:
             hi = octaves[-octave]
             img = resize(img, hi.shape[-2:]) + hi
-        for _ in range(iter_n):
-            g = tiled_gradient(score, img, tile_size, rng)
-            img = (img + g * (step / (g.abs().mean() + 1e-7))).clamp(0, 255)
-            with torch.no_grad():
-                scores.append(float(score(img[None])) / img[0].numel())
+        img = _ascend(score, img, iter_n, tile_size, rng, move, scores)
     return img, scores

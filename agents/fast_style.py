@@ -99,12 +99,10 @@ class StyleLoss:
         layers = sorted({self.content_layer, *self.style_layers})
         with torch.no_grad():
             target = layer_features(self.net, self.net.preprocess(content), [self.content_layer])
-        total = 0.0
-        for i in range(len(out)):
-            x = self.net.preprocess(out[i : i + 1])
-            feats = layer_features(self.net, x, layers)
-            loss = content_loss(wc, feats[self.content_layer], target[self.content_layer][i : i + 1])
-            total = total + loss + style_loss(feats, self.style_layers, self.targets, ws) + tv_loss(x, wt)
+        x = self.net.preprocess(out)  # one batched pass: every loss is a sum over the images
+        feats = layer_features(self.net, x, layers)
+        total = content_loss(wc, feats[self.content_layer], target[self.content_layer])
+        total = total + style_loss(feats, self.style_layers, self.targets, ws) + tv_loss(x, wt)
         return total / len(out)
 
 

@@ -20,6 +20,7 @@ from rlkit.agents.backbone_sources import pretrained_small_cnn, read_weights_fil
 from rlkit.agents.backbones import ARCHITECTURES, build_backbone, load_weights
 from rlkit.agents.fast_style import StyleLoss, TransformNet
 from rlkit.agents.style_transfer import STYLE_LAYERS
+from rlkit.agents.supervised import ModelCheckpointMixin
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition
@@ -61,10 +62,12 @@ class FastStyleConfig:
         check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
 
 
-class FastStyleAgent:
-    """A transform network trained against a frozen loss network; acts by stylising its observations."""
+class FastStyleAgent(ModelCheckpointMixin):
+    """A transform network trained against a frozen loss network; acts by stylising its observations.
+    observe() and checkpoints (network, optimiser, update count, random stream): ModelCheckpointMixin's."""
 
     Config = FastStyleConfig
+    model_name = "transform network"
 
     def __init__(self, cfg: FastStyleConfig, ctx: AgentContext):
         cfg.validate()
@@ -112,10 +115,6 @@ class FastStyleAgent:
         n = len(obs)
         return self.stylise(np.asarray(obs).reshape(-1, *obs.shape[2:])).reshape(n, *obs.shape[1:])
 
-    def observe(self, transition: Transition) -> None:
-        """Keeps the step's minibatch (its content crops and the style image are in transition.info)."""
-        self._batch = transition
-
     def update(self) -> dict[str, float]:
         """One Adam step on the perceptual loss of the last observed minibatch."""
         tr, self._batch = self._batch, None
@@ -139,22 +138,3 @@ class FastStyleAgent:
         self.optimizer.step()
         self.updates += 1
         return {"loss": float(value.detach())}
-
-    def state_dict(self) -> dict:
-        """The transform network, its optimiser, the update count and the random stream."""
-        return {
-            "model": self.model.state_dict(),
-            "optimizer": self.optimizer.state_dict(),
-            "updates": self.updates,
-            "torch_rng": self.rng.state_dict(),
-        }
-
-    def load_state_dict(self, state: dict) -> None:
-        """Restores a state_dict()."""
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as err:
-            raise UserError(f"checkpoint does not fit the transform network: {err}") from err
-        self.optimizer.load_state_dict(state["optimizer"])
-        self.updates = int(state["updates"])
-        self.rng.load_state_dict(state["torch_rng"])

@@ -22,7 +22,7 @@ import numpy as np
 import torch
 
 from rlkit.agents.backbone_sources import pretrained_small_cnn, read_weights_file, run_network
-from rlkit.agents.backbones import ARCHITECTURES, build_backbone, load_weights, matches
+from rlkit.agents.backbones import ARCHITECTURES, build_backbone, load_weights
 from rlkit.agents.supervised import SupervisedAgent, task_shapes
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges
 from rlkit.core.seeding import RandomStream
@@ -157,8 +157,9 @@ class FinetuneAgent(SupervisedAgent):
 
     def _freeze(self) -> list[str]:
         """Freezes everything but the head when train_layers=head; returns the trainable parameters' names."""
+        head = set(self.model.head_parameters())
         for name, p in self.model.named_parameters():
-            p.requires_grad_(self.cfg.train_layers == "all" or matches(name, [f"net.{self.model.head}"]))
+            p.requires_grad_(self.cfg.train_layers == "all" or name in head)
         return [name for name, p in self.model.named_parameters() if p.requires_grad]
 
     def _optimizer(self, params: list[torch.nn.Parameter]) -> torch.optim.Optimizer:

@@ -7,7 +7,7 @@ itself with Adam, CS231n's schedule: lr 3.0, 0.1 from iteration 180, 200 iterati
 [-1.5, 1.5] (normalised units) before iteration 190. Content weight 0 gives texture synthesis, style
 weight 0 feature inversion. Layers are indices into the backbone's `features` (CS231n's SqueezeNet
 values are the defaults: content 3, style 1, 4, 6, 7 with weights 20000, 500, 12, 1).
-The fast (Johnson) transform network is not written yet.
+The fast (Johnson) transform network: rlkit.agents.fast_style.
 """
 
 from __future__ import annotations

@@ -90,8 +90,8 @@ class DigitsEnv(ClassificationEnv):
         for i in rows:
             gray = np.kron(obs[i, 0], np.ones((zoom, zoom), dtype=np.uint8))
             tiles.append(np.repeat(255 - gray[..., None], 3, axis=2))  # dark ink on white, as on paper
-            p = None if pred is None else self.class_names[int(pred[i])]
-            captions.append(f"{self.class_names[int(target[i])]}:{'?' if p is None else p}")
+            p = None if pred is None else int(pred[i])
+            captions.append(f"{self.class_names[int(target[i])]}:{'?' if p is None else self.class_names[p]}")
             colors.append(caption_color(target[i], p))
         return tile_grid(tiles, captions, colors, slots=min(32, len(mask)))
 

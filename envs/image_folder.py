@@ -16,6 +16,7 @@ central crop (the book's `central_fraction` 0.875). Observations: uint8 (batch, 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from gymnasium import spaces
@@ -51,22 +52,28 @@ def class_folders(folder: Path) -> list[Path]:
     return found
 
 
+def fit_square(img: Any, size: int) -> np.ndarray:
+    """A Pillow RGB image as uint8 (3, size, size): resized (shorter side to `size`), centre-cropped."""
+    from PIL import Image  # Pillow: only when images are read
+
+    w, h = img.size
+    scale = size / min(w, h)
+    img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
+    w, h = img.size
+    left, top = (w - size) // 2, (h - size) // 2
+    arr = np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+    return arr.transpose(2, 0, 1).copy()
+
+
 def load_image(path: Path, size: int) -> np.ndarray:
     """One image file as uint8 RGB (3, size, size): resized (shorter side) and centre-cropped to a square."""
     from PIL import Image  # Pillow: only when images are read
 
     try:
         with Image.open(path) as img:
-            img = img.convert("RGB")
-            w, h = img.size
-            scale = size / min(w, h)
-            img = img.resize((max(size, round(w * scale)), max(size, round(h * scale))), Image.BILINEAR)
-            w, h = img.size
-            left, top = (w - size) // 2, (h - size) // 2
-            arr = np.asarray(img.crop((left, top, left + size, top + size)), dtype=np.uint8)
+            return fit_square(img.convert("RGB"), size)
     except OSError as err:
         raise UserError(f"{path}: cannot be read as an image ({err})") from err
-    return arr.transpose(2, 0, 1).copy()
 
 
 def split_files(
@@ -76,22 +83,22 @@ def split_files(
     if not root.is_dir():
         raise UserError(f"env.kwargs.root={root}: no such folder (expected one sub-folder per class)")
     test_dir = next((root / t for t in TEST_FOLDERS if (root / t).is_dir()), None)
-    if (root / "train").is_dir() and test_dir is not None:
-        folders = class_folders(root / "train" if split == "train" else test_dir)
-        files = [(f, k) for k, c in enumerate(folders) for f in image_files(c)]
+    given = (root / "train").is_dir() and test_dir is not None
+    folders = class_folders((root / "train" if split == "train" else test_dir) if given else root)
+    per_class = [image_files(c) for c in folders]
+    for c, found in zip(folders, per_class):
+        if not found:
+            raise UserError(f"class folder {c} holds no images ({', '.join(EXTENSIONS)})")
+    if given:
+        files = [(f, k) for k, found in enumerate(per_class) for f in found]
     else:
-        folders = class_folders(root)
         rng = np.random.default_rng(split_seed)
         files = []
-        for k, c in enumerate(folders):
-            found = image_files(c)
+        for k, found in enumerate(per_class):
             order = rng.permutation(len(found))
             n_test = max(1, round(len(found) * test_fraction)) if len(found) > 1 else 0
             rows = order[n_test:] if split == "train" else order[:n_test]
             files += [(found[i], k) for i in sorted(rows)]
-    for c in folders:
-        if not image_files(c):
-            raise UserError(f"class folder {c} holds no images ({', '.join(EXTENSIONS)})")
     if not files:
         raise UserError(f"env.kwargs.root={root}: the {split} split holds no images")
     return [c.name for c in folders], [f for f, _ in files], [k for _, k in files]

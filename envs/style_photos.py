@@ -21,7 +21,7 @@ from gymnasium import spaces
 
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
-from rlkit.envs.image_folder import image_files, load_image
+from rlkit.envs.image_folder import fit_square, image_files, load_image
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive
 
 BUNDLED = ("china.jpg", "flower.jpg")  # scikit-learn's sample images, inside its wheel
@@ -33,12 +33,7 @@ def read_photo(name: str, size: int) -> np.ndarray:
         from PIL import Image  # Pillow and scikit-learn: only when the env is made
         from sklearn.datasets import load_sample_image
 
-        img = Image.fromarray(load_sample_image(name))
-        w, h = img.size
-        scale = size / min(w, h)
-        img = img.resize((round(w * scale), round(h * scale)), Image.BILINEAR)
-        left, top = (img.size[0] - size) // 2, (img.size[1] - size) // 2
-        return np.asarray(img.crop((left, top, left + size, top + size))).transpose(2, 0, 1).copy()
+        return fit_square(Image.fromarray(load_sample_image(name)), size)
     path = Path(name).expanduser()
     if not path.is_file():
         raise UserError(f"env.kwargs.style={name}: no such image (or one of {', '.join(BUNDLED)})")

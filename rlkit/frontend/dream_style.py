@@ -13,6 +13,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from rlkit.core.errors import UserError
 from rlkit.envs.image_folder import load_image
 
@@ -29,7 +31,6 @@ def _int(opts: dict[str, str], key: str, default: int) -> int:
 
 def dream_and_style(model: Any, shows: list[str], opts: dict[str, str], paths: list[Path]) -> dict[str, Any]:
     """The `dream` and `style` strips asked for in `shows` (uint8 (H, W, 3) tensors)."""
-    import numpy as np
     import torch  # heavy: only when pictures are made
 
     from rlkit.agents import deepdream as dd  # torch: only when pictures are made

@@ -22,8 +22,8 @@ import numpy as np
 from rlkit.core.diskio import writing
 from rlkit.core.errors import UserError
 from rlkit.envs.supervised import save_png
-from rlkit.frontend.classify import input_paths
 from rlkit.frontend.dream_style import dream_and_style
+from rlkit.frontend.inputs import input_paths
 
 SHOWS = ("saliency", "fooling", "classes", "dream", "style")
 
