@@ -39,7 +39,7 @@ class CheckpointError(UserError):
 
 def save_checkpoint(path: Path, state: dict[str, Any]) -> None:
     """Writes `state` to `path` atomically; on failure (e.g. a full disk) the old file stays untouched."""
-    _write_payload(path, serialize(state))
+    _atomic_write(path, _framed(serialize(state)))
 
 
 def serialize(state: dict[str, Any]) -> bytes:
@@ -51,9 +51,8 @@ def serialize(state: dict[str, Any]) -> bytes:
     return buf.getvalue()
 
 
-def _write_payload(path: Path, payload: bytes) -> None:
-    """Writes a serialized state to `path` atomically, framed and checksummed."""
-    _atomic_write(path, MAGIC + hashlib.sha256(payload).digest() + payload)
+def _framed(payload: bytes) -> bytes:
+    return MAGIC + hashlib.sha256(payload).digest() + payload
 
 
 def _atomic_write(path: Path, data: bytes) -> None:
@@ -145,6 +144,12 @@ class Checkpointer:
             self._pool.shutdown()
             self._pool = None
 
+    def _in_background(self, write: Any, *args: Any) -> None:
+        # One reused thread (no start-up wait per checkpoint); at interpreter exit, Python finishes its work.
+        if self._pool is None:
+            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlkit-checkpoint")
+        self._pending = self._pool.submit(write, *args)
+
     def numbered(self) -> list[Path]:
         """The numbered checkpoints, oldest first."""
         return sorted(self.dir.glob("ckpt_*.pt"))
@@ -154,33 +159,33 @@ class Checkpointer:
         Ctrl-C waits until all three are done: never a new numbered file with latest.pt on the old one.
         With `background`, the state is serialized now and written by the writer thread (see the top)."""
         path = self.dir / f"ckpt_{step:012d}.pt"
-        self._write(self._write_numbered, path, state, background)
+        if background:
+            payload = serialize(state)
+            self.wait()
+            self._in_background(self._write_numbered, path, lambda: _atomic_write(path, _framed(payload)))
+            return path
+        self.wait()
+        with sigint_deferred():
+            self._write_numbered(path, lambda: save_checkpoint(path, state))
         return path
+
+    def _write_numbered(self, path: Path, write: Any) -> None:
+        write()
+        self._link_latest(path)
+        for old in self.numbered()[: -self.keep]:
+            old.unlink(missing_ok=True)
 
     def save_best(self, state: dict[str, Any], background: bool = False) -> Path:
         """Writes best.pt (with `background`, as save does)."""
         path = self.dir / "best.pt"
-        self._write(_write_payload, path, state, background)
-        return path
-
-    def _write(self, write: Any, path: Path, state: dict[str, Any], background: bool) -> None:
-        """write(path, payload of `state`): here, or by the writer thread, after the pending write."""
-        payload = serialize(state)
+        if background:
+            payload = serialize(state)
+            self.wait()
+            self._in_background(lambda: _atomic_write(path, _framed(payload)))
+            return path
         self.wait()
-        if not background:
-            write(path, payload)
-            return
-        # One reused thread (no start-up wait per checkpoint); at interpreter exit, Python finishes its work.
-        if self._pool is None:
-            self._pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rlkit-checkpoint")
-        self._pending = self._pool.submit(write, path, payload)
-
-    def _write_numbered(self, path: Path, payload: bytes) -> None:
-        with sigint_deferred():  # a no-op in the writer thread, where no signal arrives
-            _write_payload(path, payload)
-            self._link_latest(path)
-            for old in self.numbered()[: -self.keep]:
-                old.unlink(missing_ok=True)
+        save_checkpoint(path, state)
+        return path
 
     def _link_latest(self, target: Path) -> None:
         tmp, latest = self.dir / ".latest.pt.tmp", self.dir / "latest.pt"
