@@ -23,6 +23,7 @@ from rlkit.core.config import TrainConfig
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError, show_warning
 from rlkit.core.headline import RETURN, Headline, headline_line
+from rlkit.core.interrupts import STOP_SIGNALS, forget_stop_signal, sigterm_as_ctrl_c, stop_signal
 from rlkit.frontend.app import train, validate
 from rlkit.frontend.bench import main as bench_main
 from rlkit.frontend.checks import split_flags
@@ -174,46 +175,55 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     warnings.showwarning = show_warning
     command, rest = (argv[0], argv[1:]) if argv else ("--help", [])
+    forget_stop_signal()
     try:
-        if command in ("-h", "--help", "help"):
-            print(main_help())
-            return 0
-        if command not in SUBCOMMANDS:
-            raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
-        if command == "bench":
-            return bench_main(rest)
-        if command == "data":
-            if "-h" in rest or "--help" in rest:
-                print(data_help())
-                return 0
-            return data_command(rest)
-        if command == "sweep":
-            return sweep_main(rest)
-        if command in ("play", "eval"):
-            if "-h" in rest or "--help" in rest:
-                print(command_help(command))
-                return 0
-            if command == "play":
-                return play_command(rest)
-
-            return eval_command(rest)
-        if "-h" in rest or "--help" in rest:
-            print(train_help())
-            return 0
-        validate(compose_config(rest))  # fails here, in one line, on a bad name, key, type or range
-        return _train(rewrite_overrides(rest))
+        with sigterm_as_ctrl_c():  # `kill <pid>` (SIGTERM) stops a run as Ctrl-C does: checkpoint, resume
+            return _dispatch(command, rest)
     except UserError as err:
         print(f"rlkit: error: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt as err:  # the runner says what it saved; elsewhere nothing was
         if own_process:  # stopping anyway: a further Ctrl-C must not print a traceback from atexit
-            signal.signal(signal.SIGINT, signal.SIG_IGN)
-        print(f"rlkit: interrupted{'; ' + str(err) if str(err) else ''}", file=sys.stderr)
-        return 130
+            for signum in STOP_SIGNALS:
+                signal.signal(signum, signal.SIG_IGN)
+        stopped = stop_signal()
+        what = "interrupted" if stopped == signal.SIGINT else f"terminated ({stopped.name})"
+        print(f"rlkit: {what}{'; ' + str(err) if str(err) else ''}", file=sys.stderr)
+        return 128 + stopped  # 130 for Ctrl-C, 143 for SIGTERM, as a shell reports them
     except BrokenPipeError:  # e.g. `rlkit --help | head`
         sys.stdout = open(os.devnull, "w")  # noqa: SIM115 (Python flushes stdout at exit)
         return 0
 
+
+def _dispatch(command: str, rest: list[str]) -> int:
+    """Runs one subcommand with its arguments; its exit status."""
+    if command in ("-h", "--help", "help"):
+        print(main_help())
+        return 0
+    if command not in SUBCOMMANDS:
+        raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
+    if command == "bench":
+        return bench_main(rest)
+    if command == "data":
+        if "-h" in rest or "--help" in rest:
+            print(data_help())
+            return 0
+        return data_command(rest)
+    if command == "sweep":
+        return sweep_main(rest)
+    if command in ("play", "eval"):
+        if "-h" in rest or "--help" in rest:
+            print(command_help(command))
+            return 0
+        if command == "play":
+            return play_command(rest)
+
+        return eval_command(rest)
+    if "-h" in rest or "--help" in rest:
+        print(train_help())
+        return 0
+    validate(compose_config(rest))  # fails here, in one line, on a bad name, key, type or range
+    return _train(rewrite_overrides(rest))
 
 if __name__ == "__main__":
     sys.exit(main())
