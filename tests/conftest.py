@@ -40,14 +40,15 @@ def one_line_error(capsys, args: list[str]) -> str:
 
 
 @contextmanager
-def ctrl_c_at_update(monkeypatch, agent_cls: type, n: int) -> Iterator[None]:
-    """Within the block, the `n`-th call of `agent_cls.update` first sends SIGINT (what Ctrl-C sends)."""
+def ctrl_c_at_update(monkeypatch, agent_cls: type, n: int, signum: int = signal.SIGINT) -> Iterator[None]:
+    """Within the block, the `n`-th call of `agent_cls.update` first sends SIGINT (what Ctrl-C sends), or
+    `signum` (SIGTERM: what `kill <pid>` sends)."""
     original, calls = agent_cls.update, {"n": 0}
 
     def update_then_ctrl_c(self):
         calls["n"] += 1
         if calls["n"] == n:
-            os.kill(os.getpid(), signal.SIGINT)
+            os.kill(os.getpid(), signum)
         return original(self)
 
     with monkeypatch.context() as m:
