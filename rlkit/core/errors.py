@@ -27,6 +27,12 @@ def check_ranges(prefix: str, checks: Iterable[tuple[str, bool, str]], shown: Ca
             raise UserError(f"{prefix}{key}={shown(key)} is invalid: it must be {allowed}")
 
 
+def invalid_choice(setting: str, choices: Iterable[object], what: str = "values") -> UserError:
+    """The one line for a value outside its choices: `<setting> is invalid: valid <what> are a, b, c`, with
+    `setting` shown as the user gave it (`render=gyf`, `env.kwargs.split='tst'`, `--cfg jb`)."""
+    return UserError(f"{setting} is invalid: valid {what} are {', '.join(map(str, choices))}")
+
+
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """warnings.showwarning for the CLI: rlkit's own warnings on one line, others as Python prints them."""
     if issubclass(category, RlkitWarning):

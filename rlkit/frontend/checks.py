@@ -9,7 +9,7 @@ from hydra.core.override_parser.overrides_parser import OverridesParser
 from hydra.errors import OverrideParseException
 from omegaconf import DictConfig, OmegaConf
 
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 from rlkit.frontend.options import close_matches
 
 EXTENSION_POINTS = ("env.kwargs.", "env.eval_kwargs.", "agent.hyperparams.")  # keys that may be added
@@ -52,14 +52,66 @@ def unknown_key_error(key: str, cfg: DictConfig) -> UserError:
 
 KNOWN_FLAGS = (*HYDRA_FLAGS_WITH_VALUE, "--resolve", "--multirun", "-m", "--run", "-r", "--hydra-help")
 KNOWN_FLAGS += ("--version", "--shell-completion", "-sc")
+CFG_CHOICES = ("job", "hydra", "all")
+INFO_CHOICES = ("all", "config", "defaults", "defaults-tree", "plugins", "searchpath")
+TRAIN_FLAGS = f"--cfg {'|'.join(CFG_CHOICES)} [--resolve] [--package KEY], --info [{'|'.join(INFO_CHOICES)}]"
+SWEEP_ADVICE = (
+    "rlkit train runs one config; to sweep, loop (for s in 0 1 2; do rlkit train seed=$s; done), "
+    "or use rlkit sweep (configurations x seeds) or rlkit bench (agents compared over seeds)"
+)
+ALIASES = {
+    "-c": "--cfg",
+    "-p": "--package",
+    "-i": "--info",
+    "-m": "--multirun",
+    "-r": "--run",
+    "-sc": "--shell-completion",
+}
+ALIASES |= {"-cn": "--config-name", "-cp": "--config-path", "-cd": "--config-dir"}
+REFUSED_FLAGS = {  # Hydra's flags that rlkit train does not take, and what to do instead
+    "--multirun": SWEEP_ADVICE,
+    "--config-name": "its config is always rlkit's train.yaml: choose agent=, env= and +experiment=",
+    "--config-path": "its config is always rlkit's train.yaml: choose agent=, env= and +experiment=",
+    "--config-dir": "add a config folder with 'hydra.searchpath=[file:///absolute/folder]'",
+}
+
+
+def check_flags(flags: list[str]) -> None:
+    """The flags of `rlkit train` (split_flags) are Hydra's printing flags with valid values, else one line:
+    a run is always one run of rlkit's own config, in a directory rlkit checks and locks."""
+    given: dict[str, str | None] = {}
+    for i, arg in enumerate(flags):
+        if not arg.startswith("-"):
+            continue  # the value of the flag before it
+        name, sep, value = arg.partition("=")
+        if name not in KNOWN_FLAGS:
+            raise UserError(f"unknown option '{arg}': options are key=value, e.g. agent=dqn")
+        follows = flags[i + 1] if i + 1 < len(flags) and not flags[i + 1].startswith("-") else None
+        given[ALIASES.get(name, name)] = value if sep else follows
+    for name in given:
+        if name in REFUSED_FLAGS:
+            raise UserError(f"{name} is not an option of rlkit train: {REFUSED_FLAGS[name]}")
+        if name not in ("--cfg", "--resolve", "--package", "--info"):
+            raise UserError(
+                f"{name} is not an option of rlkit train; its options are key=value, and {TRAIN_FLAGS} to "
+                "print the config instead of training"
+            )
+    if "--cfg" in given and given["--cfg"] not in CFG_CHOICES:
+        raise invalid_choice(f"--cfg {given['--cfg'] or '(no value)'}", CFG_CHOICES)
+    if given.get("--info") not in (None, *INFO_CHOICES):  # --info alone is --info all
+        raise invalid_choice(f"--info {given['--info']}", INFO_CHOICES)
+    for name in ("--resolve", "--package"):
+        if name in given and "--cfg" not in given:
+            raise UserError(f"{name} goes with --cfg {'|'.join(CFG_CHOICES)} (which prints the config)")
+    if "--package" in given and not given["--package"]:
+        raise UserError("--package needs a value: the config key to print, e.g. --cfg job --package agent")
 
 
 def check_syntax(args: list[str]) -> None:
-    """Every argument is key=value (or one of Hydra's flags) that Hydra's grammar parses, else one line."""
+    """Every argument is key=value (or one of the flags check_flags takes) that Hydra's grammar parses, else
+    one line."""
     flags, overrides = split_flags(args)
-    for flag in flags:
-        if flag.startswith("-") and flag.partition("=")[0] not in KNOWN_FLAGS:
-            raise UserError(f"unknown option '{flag}': options are key=value, e.g. agent=dqn")
+    check_flags(flags)
     parser = OverridesParser.create()
     for arg in overrides:
         if arg.startswith(("=", "resume=")):  # rewrite_overrides says what is missing; resume= is rlkit's own
@@ -70,6 +122,10 @@ def check_syntax(args: list[str]) -> None:
             parser.parse_overrides([arg])
         except OverrideParseException as err:
             reason = str(err).splitlines()[-2 if "\n" in str(err) else 0].strip()
+            if reason.startswith("^"):  # the lexer's caret under the character it does not take
+                first, caret = str(err).splitlines()[:2]
+                char = arg[caret.index("^") - (len(first) - len(arg))]
+                reason = f"Hydra's grammar does not take {char!r} there: quote the value, e.g. key='a{char}b'"
             if not arg.isascii():
                 reason = "quote a value with non-ASCII characters, e.g. 'hydra.run.dir=\"runs/é\"'"
             raise UserError(f"cannot parse '{arg}': {reason}") from None

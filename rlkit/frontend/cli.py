@@ -103,9 +103,14 @@ def _train(overrides: list[str]) -> int:
         except UserError as err:  # Hydra would print a stack trace for it
             result["error"] = err
 
-    flags, overrides = split_flags(overrides)  # argparse takes the overrides in one piece, after the flags
-    if flags:  # --cfg, --info, --multirun, ...: Hydra prints or sweeps, rlkit's checks do not apply
-        sys.argv = ["rlkit", *flags, "hydra.job.name=train", *overrides]
+    flags, overrides = split_flags(overrides)  # argparse takes the overrides in one piece, before the flags
+    if flags:  # --cfg, --info (checks.check_flags): Hydra prints, nothing is trained or written
+        sys.argv = [
+            "rlkit",
+            "hydra.job.name=train",
+            *overrides,
+            *flags,
+        ]  # (--info last: `--info` alone works)
         _run()
     else:
         if any(
@@ -195,6 +200,23 @@ def main(argv: list[str] | None = None) -> int:
         return 0
 
 
+NOT_PATHS = ("prime", "input")  # play's text; input= expands each of its comma-separated paths itself
+
+
+def home_expanded(args: list[str], quote: bool = False) -> list[str]:
+    """`key=~/path` (and `~user/path`) with the home folder put in, as a shell does for `VAR=~/path` but not
+    for `hydra.run.dir=~/path`: so `hydra.run.dir=~/x`, `resume=~/x`, `run=~/x` name a folder in the home
+    folder, not a `~` folder (Hydra's grammar would refuse it). With `quote`, as a Hydra override value."""
+    out = []
+    for arg in args:
+        key, sep, value = arg.partition("=")
+        if sep and value.startswith("~") and key.lstrip("+") not in NOT_PATHS:
+            home = os.path.expanduser(value)
+            arg = f"{key}={hydra_value(home) if quote else home}"
+        out.append(arg)
+    return out
+
+
 def _dispatch(command: str, rest: list[str]) -> int:
     """Runs one subcommand with its arguments; its exit status."""
     if command in ("-h", "--help", "help"):
@@ -202,6 +224,7 @@ def _dispatch(command: str, rest: list[str]) -> int:
         return 0
     if command not in SUBCOMMANDS:
         raise UserError(f"unknown command '{command}'; valid commands: {', '.join(SUBCOMMANDS)}")
+    rest = home_expanded(rest, quote=command == "train")
     if command == "bench":
         return bench_main(rest)
     if command == "data":
@@ -224,6 +247,7 @@ def _dispatch(command: str, rest: list[str]) -> int:
         return 0
     validate(compose_config(rest))  # fails here, in one line, on a bad name, key, type or range
     return _train(rewrite_overrides(rest))
+
 
 if __name__ == "__main__":
     sys.exit(main())

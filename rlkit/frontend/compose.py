@@ -19,6 +19,7 @@ from rlkit.core.errors import UserError
 from rlkit.envs.factory import registered_ids
 from rlkit.frontend.checks import (
     EXTENSION_POINTS,
+    SWEEP_ADVICE,
     check_raw_atari,
     check_syntax,
     split_flags,
@@ -140,9 +141,3 @@ def _compose_message(err: BaseException) -> str:
             seen.append(part)
     text = "invalid config: " + "; ".join(seen[:4])
     return text.replace("To sweep over it, add --multirun to your command line", SWEEP_ADVICE)
-
-
-SWEEP_ADVICE = (
-    "rlkit train runs one config; to sweep, loop (for s in 0 1 2; do rlkit train seed=$s; done), "
-    "or compare agents over seeds with rlkit bench"
-)
