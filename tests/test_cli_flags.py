@@ -22,7 +22,7 @@ OPTIONS = "its options are key=value, and --cfg job|hydra|all [--resolve] [--pac
         (["-i", "bogus"], f"--info bogus is invalid: {INFO}"),
         (["--cfg"], "--cfg (no value) is invalid: valid values are job, hydra, all"),
         (["--cfg", "jobs"], "--cfg jobs is invalid: valid values are job, hydra, all"),
-        (["--config-name", "x"], "--config-name is not an option of rlkit train: its config is always rlkit's"),
+        (["--config-name", "x"], "--config-name is not an option of rlkit train: its config is always"),
         (["-cp", "/tmp"], "--config-path is not an option of rlkit train: its config is always rlkit's"),
         (["--config-dir", "/tmp"], "add a config folder with 'hydra.searchpath=[file:///absolute/folder]'"),
         (["--multirun"], "--multirun is not an option of rlkit train: rlkit train runs one config; to sweep"),
