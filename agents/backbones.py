@@ -27,7 +27,7 @@ import torch
 from torch import nn
 
 from rlkit.agents.backbones_inception import googlenet, inception_v3
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 
 IMAGENET_MEAN = (0.485, 0.456, 0.406)
 IMAGENET_STD = (0.229, 0.224, 0.225)
@@ -179,7 +179,7 @@ def build_backbone(name: str, num_classes: int, in_channels: int = 3) -> Backbon
     conv of that width. Raises UserError naming the valid architectures.
     """
     if name not in ARCHITECTURES:
-        raise UserError(f"agent.backbone={name!r} is invalid: valid backbones are {', '.join(ARCHITECTURES)}")
+        raise invalid_choice(f"agent.backbone={name!r}", ARCHITECTURES, "backbones")
     builder, head, mean, std = ARCHITECTURES[name]
     channels = 3 if in_channels in (1, 3) else in_channels
     if channels != 3:

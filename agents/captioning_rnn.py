@@ -32,6 +32,7 @@ from rlkit.agents.cs231n_rnn import (
     word_embedding_backward,
     word_embedding_forward,
 )
+from rlkit.core.errors import invalid_choice
 from rlkit.core.tokens import BOS, EOS, PAD
 
 CELLS = ("rnn", "lstm")
@@ -51,7 +52,7 @@ class CaptioningRNN:
         seed: int = 0,
     ):
         if cell not in CELLS:
-            raise ValueError(f"cell={cell!r} is invalid: valid values are {', '.join(CELLS)}")
+            raise invalid_choice(f"cell={cell!r}", CELLS)  # (a UserError is a ValueError)
         self.cell, self.dtype = cell, dtype
         rng, k = np.random.default_rng(seed), 4 if cell == "lstm" else 1
         V, D, W, H = vocab_size, input_dim, wordvec_dim, hidden_dim

@@ -15,6 +15,7 @@ from typing import Any
 import gymnasium as gym
 import numpy as np
 
+from rlkit.core.errors import invalid_choice
 from rlkit.core.vector import SerialVectorEnv, VecStep
 from rlkit.envs import ATARI_ID
 from rlkit.envs.atari import ale_id
@@ -136,6 +137,6 @@ def make_vector_env(
     if vector == "native":
         return AtariNativeVectorEnv(num_envs, **kwargs)
     if vector != "serial":
-        raise ValueError(f"env.kwargs.vector={vector!r} is invalid; valid values: native, serial")
+        raise invalid_choice(f"env.kwargs.vector={vector!r}", ("native", "serial"))
     cap = {"max_episode_steps": max_episode_steps} if max_episode_steps is not None else {}
     return AtariSerialVectorEnv([lambda: gym.make(ATARI_ID, vector=vector, **kwargs, **cap)] * num_envs)

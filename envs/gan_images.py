@@ -34,11 +34,11 @@ from rlkit.envs.gan_metrics import (
     frechet_distance,
     to_unit,
 )
+from rlkit.envs.image_folder import IMAGE_SUFFIXES
 from rlkit.envs.mnist import load_mnist
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive
 
 CLASSIFIER_EXAMPLES = 10_000  # MNIST training images the feature classifier learns from
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 COLORS = ("grey", "rgb")
 
 

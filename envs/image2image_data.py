@@ -26,11 +26,11 @@ from pathlib import Path
 import numpy as np
 
 from rlkit.core.errors import UserError
+from rlkit.envs.image_folder import IMAGE_SUFFIXES
 
 TRAIN_IMAGES = ("astronaut.png", "rocket.jpg", "hubble_deep_field.jpg", "retina.jpg", "motorcycle_left.png")
 TRAIN_IMAGES += ("motorcycle_right.png", "china.jpg")
 TEST_IMAGES = ("coffee.png", "chelsea.png", "flower.jpg")
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".tif", ".tiff")
 BUNDLED_SIDE = 256  # short side of the bundled photographs after scaling
 SR_SCALE = 4  # the book's blur: downscale then upscale by 4
 

@@ -5,11 +5,12 @@ Layouts of `root`:
 * `root/train/<class>/*` and `root/validation/<class>/*` (or `root/test/`): the book's, splits as given;
 * `root/<class>/*`: one set, split at random once per class (`test_fraction`, `split_seed`).
 
-Class names are the sub-folder names, sorted (label k is the k-th). Images (jpg, jpeg, png, bmp, gif, webp)
-are read with Pillow as RGB when the env is made, resized to `image_size / central_fraction` and kept as
-uint8. Preprocessing as the book's Inception preprocessing does it, simplified: training images are a
-random `image_size` crop of that, flipped left-right with probability 1/2 (`flip`); test images are the
-central crop (the book's `central_fraction` 0.875). Observations: uint8 (batch, 3, image_size, image_size).
+Class names are the sub-folder names, sorted (label k is the k-th). Images (IMAGE_SUFFIXES: png, jpg, jpeg,
+bmp, gif, ppm, pgm, tif, tiff, webp) are read with Pillow as RGB when the env is made, resized to
+`image_size / central_fraction` and kept as uint8. Preprocessing as the book's Inception preprocessing does
+it, simplified: training images are a random `image_size` crop of that, flipped left-right with probability
+1/2 (`flip`); test images are the central crop (the book's `central_fraction` 0.875). Observations: uint8
+(batch, 3, image_size, image_size).
 `read_images` prepares any image files the same way as test images (`rlkit play run= input=<image>`).
 """
 
@@ -31,13 +32,14 @@ from rlkit.envs.supervised import (
     tile_grid,
 )
 
-EXTENSIONS = (".jpg", ".jpeg", ".png", ".bmp", ".gif", ".webp")
+# the image files rlkit reads (with Pillow), here and wherever a folder of images is read
+IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
 TEST_FOLDERS = ("validation", "test")
 
 
 def image_files(folder: Path) -> list[Path]:
     """The image files directly in `folder`, sorted by name."""
-    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in EXTENSIONS)
+    return sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_SUFFIXES)
 
 
 def class_folders(folder: Path) -> list[Path]:
@@ -88,7 +90,7 @@ def split_files(
     per_class = [image_files(c) for c in folders]
     for c, found in zip(folders, per_class):
         if not found:
-            raise UserError(f"class folder {c} holds no images ({', '.join(EXTENSIONS)})")
+            raise UserError(f"class folder {c} holds no images ({', '.join(IMAGE_SUFFIXES)})")
     if given:
         files = [(f, k) for k, found in enumerate(per_class) for f in found]
     else:

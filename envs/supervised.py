@@ -35,7 +35,7 @@ import gymnasium as gym
 import numpy as np
 from gymnasium import spaces
 
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 from rlkit.core.headline import Headline
 
 SPLITS = ("train", "test")
@@ -44,9 +44,7 @@ SPLITS = ("train", "test")
 def check_choice(key: str, value: Any, choices: tuple) -> None:
     """Raises UserError naming `env.kwargs.<key>` and the valid choices."""
     if value not in choices:
-        raise UserError(
-            f"env.kwargs.{key}={value!r} is invalid: valid values are {', '.join(map(str, choices))}"
-        )
+        raise invalid_choice(f"env.kwargs.{key}={value!r}", choices)
 
 
 def check_positive(key: str, value: int) -> None:

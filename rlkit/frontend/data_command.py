@@ -13,7 +13,7 @@ same-named image of b_dir), split (A|B back into output_dir/A and output_dir/B),
 from __future__ import annotations
 
 from rlkit.core.diskio import writing
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 from rlkit.envs.image2image_data import OPERATIONS, write_processed, write_train_val
 from rlkit.frontend.keyargs import number, parse_args
 
@@ -50,7 +50,7 @@ def data_command(args: list[str]) -> int:
             raise UserError(f"`rlkit data pix2pix` needs {key}=; keys: {', '.join(DATA_KEYS)}")
     op, out = opts["operation"], opts["output_dir"]
     if op not in OPERATION_NAMES:
-        raise UserError(f"operation={op!r} is invalid: valid operations are {', '.join(OPERATION_NAMES)}")
+        raise invalid_choice(f"operation={op!r}", OPERATION_NAMES, "operations")
     with writing(out):
         if op == "trainval":
             frac = number(opts, "train_frac", float, 0.8)

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.core.diskio import write_text, writing
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 from rlkit.core.evaluation import EVAL_SEED_OFFSET, evaluate
 from rlkit.core.headline import RETURN, Headline, headline_of, task_metrics
 from rlkit.envs.factory import make_env
@@ -71,7 +71,7 @@ def _eval_ui(mode: str) -> Any:
     """The progress display of `rlkit eval`, on stderr (stdout keeps the table)."""
     modes = ("auto", "rich", "plain", "none")
     if mode not in modes:
-        raise UserError(f"ui={mode} is invalid: valid values are {', '.join(modes)}")
+        raise invalid_choice(f"ui={mode}", modes)
     return make_ui(mode, stream=sys.stderr)
 
 

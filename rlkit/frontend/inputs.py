@@ -11,8 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from rlkit.core.errors import UserError
-
-IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".ppm", ".pgm", ".tif", ".tiff", ".webp")
+from rlkit.envs.image_folder import IMAGE_SUFFIXES
 
 
 def input_paths(spec: str) -> list[Path]:

@@ -16,7 +16,7 @@ import gymnasium as gym
 import numpy as np
 
 from rlkit.core.diskio import writing
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 from rlkit.core.evaluation import DEFAULT_MAX_EPISODE_STEPS, EVAL_SEED_OFFSET, play_episode
 from rlkit.envs.factory import make_env
 from rlkit.frontend.classify import play_classify
@@ -46,7 +46,7 @@ class RandomAgent:
 def choose_render(requested: str, modes: list[str], display: bool) -> tuple[str, tuple[str, ...], str]:
     """(kind, video formats, note): kind is text, window or video; the note says why, when it is not asked."""
     if requested not in RENDERS:
-        raise UserError(f"render={requested} is invalid: valid values are {', '.join(RENDERS)}")
+        raise invalid_choice(f"render={requested}", RENDERS)
     pixels, text = "rgb_array" in modes, "ansi" in modes
     available = f"it renders: {', '.join(modes) or 'nothing'}"
     if requested in ("auto", "human") and text:
@@ -91,7 +91,7 @@ def play_command(args: list[str]) -> int:
     opts, env_overrides = parse_args("play", args, PLAY_KEYS)
     cfg, agent, prefix, default_seed, default_out = _setup(opts, env_overrides)
     if opts.get("ui", "auto") not in MODES:
-        raise UserError(f"ui={opts['ui']} is invalid: valid values are {', '.join(MODES)}")
+        raise invalid_choice(f"ui={opts['ui']}", MODES)
     probe = make_env(cfg.env, evaluation=True)
     modes, env_fps = render_modes(probe), probe.metadata.get("render_fps") or 30
     writes_files = callable(getattr(probe.unwrapped, "rollout_files", None))

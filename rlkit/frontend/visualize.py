@@ -20,7 +20,7 @@ from typing import Any
 import numpy as np
 
 from rlkit.core.diskio import writing
-from rlkit.core.errors import UserError
+from rlkit.core.errors import UserError, invalid_choice
 from rlkit.envs.supervised import save_png
 from rlkit.frontend.dream_style import dream_and_style
 from rlkit.frontend.inputs import input_paths
@@ -30,7 +30,7 @@ SHOWS = ("saliency", "fooling", "classes", "dream", "style")
 
 def _class_index(names: list[str], given: str) -> int:
     if given not in names:
-        raise UserError(f"target={given} is invalid: valid classes are {', '.join(names)}")
+        raise invalid_choice(f"target={given}", names, "classes")
     return names.index(given)
 
 
