@@ -105,12 +105,7 @@ def _train(overrides: list[str]) -> int:
 
     flags, overrides = split_flags(overrides)  # argparse takes the overrides in one piece, before the flags
     if flags:  # --cfg, --info (checks.check_flags): Hydra prints, nothing is trained or written
-        sys.argv = [
-            "rlkit",
-            "hydra.job.name=train",
-            *overrides,
-            *flags,
-        ]  # (--info last: `--info` alone works)
+        sys.argv = ["rlkit", "hydra.job.name=train", *overrides, *flags]  # flags last: `--info` alone works
         _run()
     else:
         if any(
