@@ -109,9 +109,12 @@ def summarise(runs: list[dict[str, float]]) -> dict:
     }
 
 
-def sweep(lambdas: list[float], alphas: list[float], seeds: list[int], epochs: int) -> dict[str, dict]:
-    """Softmax and softmax + center (each lambda x alpha) on the validation identities (module docstring)."""
-    configs = {"softmax": ("softmax", [])}
+def sweep(
+    lambdas: list[float], alphas: list[float], seeds: list[int], epochs: int, softmax: bool = True
+) -> dict[str, dict]:
+    """Softmax (unless `softmax` is false) and softmax + center (each lambda x alpha) on the validation
+    identities (module docstring)."""
+    configs = {"softmax": ("softmax", [])} if softmax else {}
     for lam in lambdas:
         for alpha in alphas:
             extra = [f"agent.center_weight={lam}", f"agent.center_alpha={alpha}"]
@@ -142,13 +145,14 @@ def main_bench() -> None:
     parser.add_argument("--sweep", action="store_true", help="tune lambda x alpha on validation identities")
     parser.add_argument("--lambdas", nargs="+", type=float, default=[0.1, 0.3, 1.0, 3.0, 10.0])
     parser.add_argument("--alphas", nargs="+", type=float, default=[0.5, 0.9])
+    parser.add_argument("--no-softmax", action="store_true", help="--sweep: leave the softmax row out")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.figure:
         figure(args.figure, args.epochs)
         return
     if args.sweep:
-        results = sweep(args.lambdas, args.alphas, args.seeds, args.epochs)
+        results = sweep(args.lambdas, args.alphas, args.seeds, args.epochs, not args.no_softmax)
         if args.out:
             args.out.write_text(json.dumps(results, indent=1))
         return
