@@ -209,7 +209,9 @@ class DetectorAgent(ModelCheckpointMixin):
         """(N, max_dets, 6) boxes, score, class from the net's output; class -1 marks empty rows."""
         out = out.float().cpu()
         n = len(out)
-        probs = out[..., :-4].softmax(dim=-1)[..., 1:].flatten(1)  # (N, A * C) without background
+        # softmax over the C + 1 logits of each anchor, taken along dim 1 of the (N, C + 1, A) view: torch's
+        # CPU softmax along a last dim of 5 was 10x slower (2 ms a 32-image batch, 3% of a training step)
+        probs = out[..., :-4].transpose(1, 2).softmax(dim=1)[:, 1:].transpose(1, 2).flatten(1)  # (N, A * C)
         k = min(PRE_NMS if nms else min(TRAIN_DETECTIONS, self.max_dets), probs.shape[1])
         scores, flat = probs.topk(k, dim=1)  # the best (anchor, class) pairs of each image
         a, cls = flat // self.num_classes, flat % self.num_classes

@@ -20,6 +20,7 @@ from __future__ import annotations
 import numpy as np
 
 COCO_THRESHOLDS = tuple(np.round(np.arange(0.5, 0.951, 0.05), 2))
+CHUNK = 2_000_000  # entries of the padded IoU array matched at once (images, detections, ground truths)
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -32,36 +33,93 @@ def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def match_detections(
-    dets: list[np.ndarray], gts: list[np.ndarray], cls: int, thresholds: tuple[float, ...]
-) -> tuple[np.ndarray, np.ndarray, int]:
-    """(scores by falling score, true-positive flags (T, D) at each IoU threshold, number of ground-truth
-    boxes) of class `cls`'s D detections over all images. dets[i]: (K, 6) x1, y1, x2, y2, score, label;
-    gts[i]: (G, 5) boxes, label. Matching is greedy per image by falling score (images are independent)."""
-    thr = np.asarray(thresholds)[:, None]
-    scores, flags, n_gt = [], [], 0
-    for d, g in zip(dets, gts):
-        d, g = d[d[:, 5] == cls], g[g[:, 4] == cls, :4]
-        n_gt += len(g)
-        if len(d) == 0:
-            continue
-        d = d[np.argsort(-d[:, 4], kind="stable")]
-        tp = np.zeros((len(thr), len(d)), dtype=bool)
-        if len(g):
-            ious = iou_matrix(d[:, :4], g)  # (K, G)
-            used = np.zeros((len(thr), len(g)), dtype=bool)
-            rows = np.arange(len(thr))
-            for k in np.flatnonzero(ious.max(axis=1) >= thr.min()):  # the others miss at every threshold
-                free = np.where(used, -1.0, ious[k][None])  # (T, G)
-                best = free.argmax(axis=1)
-                hit = free[rows, best] >= thr[:, 0]
-                tp[hit, k], used[rows[hit], best[hit]] = True, True
-        scores.append(d[:, 4])
-        flags.append(tp)
-    if not scores:
-        return np.zeros(0), np.zeros((len(thr), 0), dtype=bool), n_gt
-    scores_all = np.concatenate(scores)
-    order = np.argsort(-scores_all, kind="stable")
-    return scores_all[order], np.concatenate(flags, axis=1)[:, order], n_gt
+    dets: list[np.ndarray], gts: list[np.ndarray], num_classes: int, thresholds: tuple[float, ...]
+) -> list[tuple[np.ndarray, np.ndarray, int]]:
+    """For each class 0..num_classes-1: (its detections' scores by falling score, their true-positive flags
+    (T, D) at each IoU threshold, its number of ground-truth boxes), over all images. dets[i]: (K, 6)
+    x1, y1, x2, y2, score, label; gts[i]: (G, 5) boxes, label.
+
+    Greedy matching per image, detections by falling score (ties: first row first), each taking the free
+    ground truth of its class it overlaps most (ties: first row). Vectorised across images: the images'
+    k-th detections are matched together, in one step per rank k; classes share the step through an IoU
+    matrix that is -1 between different classes (classes never compete, so the order of one class's
+    detections is the same as if they were matched alone). The ranking of a class over the whole set is one
+    sort of all detections by (falling score, image, row), what sorting each image and then all stably gives.
+    """
+    thr = np.asarray(thresholds, dtype=np.float64)
+    classes = np.arange(num_classes)
+    d_all, d_img = _stack([np.asarray(d).reshape(-1, 6) for d in dets], classes, 5)
+    g_all, g_img = _stack([np.asarray(g).reshape(-1, 5) for g in gts], classes, 4)
+    d_cls, g_cls = d_all[:, 5].astype(np.int64), g_all[:, 4].astype(np.int64)
+    n = len(d_all)
+    by_image = np.lexsort((np.arange(n), -d_all[:, 4], d_img))  # per image by falling score, ties by row
+    start = np.searchsorted(d_img[by_image], d_img[by_image], side="left")
+    rank = np.empty(n, dtype=np.int64)
+    rank[by_image] = np.arange(n) - start
+    tp = np.zeros((len(thr), n), dtype=bool)
+    if n and len(g_all):
+        _greedy(d_all, d_img, d_cls, rank, g_all, g_img, g_cls, thr, tp, len(dets))
+    order = np.lexsort((np.arange(n), d_img, -d_all[:, 4]))  # the ranking over the set
+    out = []
+    for c in classes:
+        sel = order[d_cls[order] == c]
+        scores = d_all[sel, 4] if len(sel) else np.zeros(0)
+        out.append((scores, tp[:, sel], int(np.sum(g_cls == c))))
+    return out
+
+
+def _stack(rows: list[np.ndarray], classes: np.ndarray, col: int) -> tuple[np.ndarray, np.ndarray]:
+    """(the rows of all images whose label column is one of `classes`, their image index)."""
+    if not rows:
+        return np.zeros((0, col + 1)), np.zeros(0, dtype=np.int64)
+    flat = np.concatenate(rows)
+    img = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+    keep = np.isin(flat[:, col], classes)
+    return flat[keep], img[keep]
+
+
+def _greedy(d_all, d_img, d_cls, rank, g_all, g_img, g_cls, thr, tp, n_images) -> None:  # noqa: ANN001
+    """Fills tp (T, D) in place: the greedy matching of match_detections, images in chunks whose padded
+    (images, detections, ground truths) IoU array holds at most CHUNK entries."""
+    k_max, g_per = int(rank.max()) + 1, np.bincount(g_img, minlength=n_images)
+    g_rank = np.arange(len(g_all)) - np.searchsorted(g_img, g_img, side="left")  # gts keep their order
+    g_max = max(int(g_per.max()), 1)
+    step = max(1, CHUNK // (k_max * g_max))
+    for lo in range(0, n_images, step):
+        hi = min(lo + step, n_images)
+        di, gi = (d_img >= lo) & (d_img < hi), (g_img >= lo) & (g_img < hi)
+        m = hi - lo
+        boxes = np.zeros((m, k_max, 4), dtype=d_all.dtype)
+        boxes[d_img[di] - lo, rank[di]] = d_all[di, :4]
+        dcls = np.full((m, k_max), -2, dtype=np.int64)
+        dcls[d_img[di] - lo, rank[di]] = d_cls[di]
+        truth = np.zeros((m, g_max, 4), dtype=g_all.dtype)
+        truth[g_img[gi] - lo, g_rank[gi]] = g_all[gi, :4]
+        gcls = np.full((m, g_max), -1, dtype=np.int64)
+        gcls[g_img[gi] - lo, g_rank[gi]] = g_cls[gi]
+        ious = np.where(dcls[:, :, None] == gcls[:, None, :], _iou_batched(boxes, truth), -1.0)
+        hits = np.zeros((len(thr), m, k_max), dtype=bool)
+        used = np.zeros((len(thr), m, g_max), dtype=bool)
+        for k in range(k_max):
+            rows = np.flatnonzero(ious[:, k].max(axis=1) >= thr.min())  # the others miss at every threshold
+            if len(rows) == 0:
+                continue
+            free = np.where(used[:, rows], -1.0, ious[rows, k][None])  # (T, R, G)
+            best = free.argmax(axis=2)
+            hit = np.take_along_axis(free, best[..., None], axis=2)[..., 0] >= thr[:, None]
+            hits[:, rows, k] = hit
+            t, r = np.nonzero(hit)
+            used[t, rows[r], best[t, r]] = True
+        tp[:, di] = hits[:, d_img[di] - lo, rank[di]]
+
+
+def _iou_batched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """(I, N, M) IoU of (I, N, 4) and (I, M, 4) boxes: iou_matrix image by image, the same arithmetic."""
+    lt = np.maximum(a[:, :, None, :2], b[:, None, :, :2])
+    rb = np.minimum(a[:, :, None, 2:], b[:, None, :, 2:])
+    inter = np.clip(rb - lt, 0, None).prod(axis=-1)
+    area = lambda x: np.clip(x[..., 2] - x[..., 0], 0, None) * np.clip(x[..., 3] - x[..., 1], 0, None)  # noqa: E731
+    return inter / np.maximum(area(a)[:, :, None] + area(b)[:, None, :] - inter, 1e-9)
 
 
 def precision_recall(tp: np.ndarray, n_gt: int) -> tuple[np.ndarray, np.ndarray]:
@@ -104,8 +162,7 @@ def class_aps(
 ) -> list[tuple[list[float], list[float]]]:
     """For each class with ground truth: (VOC APs, COCO APs), one per threshold."""
     out = []
-    for cls in range(num_classes):
-        _, tp, n_gt = match_detections(dets, gts, cls, thresholds)
+    for _, tp, n_gt in match_detections(dets, gts, num_classes, thresholds):
         if n_gt == 0:
             continue
         curves = [precision_recall(tp[t], n_gt) for t in range(len(thresholds))]
