@@ -15,7 +15,7 @@ import pytest
 from rlkit.core.config import EvalConfig
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
-from tests.conftest import train_in_process
+from tests.conftest import one_line_error, train_in_process
 
 pytestmark = pytest.mark.filterwarnings("ignore:RL Zoo tuned", "ignore:agent.learning_starts")
 
@@ -73,3 +73,9 @@ def test_the_cadence_changes_the_evaluations_not_the_training(tmp_path: Path) ->
     assert [r["step"] for r in default if "eval/return_mean" in r] == [4000]
     assert [r["step"] for r in every2000 if "eval/return_mean" in r] == [2000, 4000]
     assert default[-1] == every2000[-1]  # the final evaluation: the same policy, the same numbers
+
+
+@pytest.mark.parametrize("arg", ["eval=5", "eval=deep_rl", "+eval=deep_rl"])
+def test_eval_as_a_choice_is_refused_in_one_line(capsys, arg: str) -> None:
+    err = one_line_error(capsys, ["train", arg])
+    assert "eval is a section" in err and "eval.every=" in err
