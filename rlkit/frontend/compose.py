@@ -49,6 +49,11 @@ def rewrite_overrides(args: list[str]) -> list[str]:
                 "agent._target_ is not an option: an agent's class comes from its YAML; choose agent=<name> "
                 "(README: Adding an agent)"
             )
+        elif bare == "eval":  # a section (configs/eval/ holds the agents' cadences, chosen by their YAMLs)
+            raise UserError(
+                f"'{arg}': eval is a section, not an option; set its keys, e.g. eval.every=5000 "
+                "(keys: eval.every, eval.episodes, eval.max_episode_steps)"
+            )
         elif bare in MOVED_KEYS:
             raise UserError(f"{bare}= is no longer a key: use {MOVED_KEYS[bare]}={value} instead")
         elif bare == "agent" and value not in group_options("agent", args):
