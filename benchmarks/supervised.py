@@ -192,6 +192,7 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=["softmax", "cnn", "lstm"], choices=list(TASKS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--steps", type=int, default=None, help="total_steps for every task (default: its own)")
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = {
@@ -202,6 +203,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:
             overrides, book = TASKS[name]
+            if args.steps is not None:
+                overrides = [*overrides, f"total_steps={args.steps}"]
             steps = resolve_budget(compose_config(overrides))
             rows = {"rlkit": [], "bare": []}
             for r in range(args.rounds):

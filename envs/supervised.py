@@ -70,10 +70,11 @@ def pad_batch(x: np.ndarray, batch_size: int) -> np.ndarray:
 
 def masked_accuracy(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> float:
     """Fraction of real examples (mask True) whose prediction equals the target (all of its entries)."""
-    if not mask.any():
-        return 0.0
     hit = (pred == target).reshape(len(mask), -1).all(axis=1)
-    return float(hit[mask].mean())
+    real = int(np.count_nonzero(mask))
+    if real == len(mask):  # a full minibatch: the same mean without the boolean-index copy
+        return float(hit.mean())
+    return float(hit[mask].mean()) if real else 0.0
 
 
 class SupervisedEnv(gym.Env):
@@ -122,7 +123,8 @@ class SupervisedEnv(gym.Env):
         """Scores `action` on the current minibatch, reveals its targets, moves to the next minibatch."""
         pred = np.asarray(action)
         obs, target, mask = self._current, self._target(), self._mask()
-        metrics = {**self.score(pred, target, mask), "count": float(mask.sum())}
+        metrics = self.score(pred, target, mask)
+        metrics["count"] = float(np.count_nonzero(mask))
         reward = float(metrics[self.reward_key])
         self._last = (obs, target, pred, mask)
         self._batch += 1
@@ -169,8 +171,15 @@ class SupervisedEnv(gym.Env):
         return pad_batch(self.targets[self._rows()], self.batch_size)
 
     def _mask(self) -> np.ndarray:
+        """True for the real rows. A full minibatch's mask is one shared read-only array (no copy a step)."""
+        real = len(self._rows())
+        if real == self.batch_size:
+            if getattr(self, "_full_mask", None) is None or len(self._full_mask) != real:
+                self._full_mask = np.ones(real, dtype=bool)
+                self._full_mask.flags.writeable = False
+            return self._full_mask
         mask = np.zeros(self.batch_size, dtype=bool)
-        mask[: len(self._rows())] = True
+        mask[:real] = True
         return mask
 
 
