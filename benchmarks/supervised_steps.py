@@ -99,7 +99,7 @@ def main() -> None:
     med = {w: {k: statistics.median(o[k] for o in runs[w]) for k in runs[w][0]} for w in ("short", "long")}
     bare = {w: statistics.median(o["cpu_s"] for o in runs[f"bare_{w}"]) for w in ("short", "long")}
     bare_step = (bare["long"] - bare["short"]) / args.steps
-    print(f"task {args.task}: {args.steps} and {2 * args.steps} steps, {args.rounds} rounds, CPU time medians")
+    print(f"task {args.task}: {args.steps} and {2 * args.steps} steps, {args.rounds} rounds, CPU medians")
     print(f"timer {timer_cost() * 1e6:.2f} us per call")
     print(f"{'part':<14}{'per step us':>12}{'per run ms':>12}")
     for key in (*PARTS, "total"):
