@@ -73,10 +73,10 @@ def masked_accuracy(pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> f
     hit = pred == target
     if hit.ndim != 1:  # several entries per example: right only if all are
         hit = hit.reshape(len(mask), -1).all(axis=1)
-    real = np.count_nonzero(mask)  # counts, then one division: the float hit[mask].mean() gives, 10x faster
+    real = int(np.count_nonzero(mask))  # counts, then one division: the float hit[mask].mean() gives, faster
     if real == len(mask):
-        return np.count_nonzero(hit) / real
-    return np.count_nonzero(hit & mask) / real if real else 0.0
+        return int(np.count_nonzero(hit)) / real
+    return int(np.count_nonzero(hit & mask)) / real if real else 0.0
 
 
 class SupervisedEnv(gym.Env):
