@@ -80,13 +80,9 @@ class SupervisedConfig:
 
 
 def masked_sum_mean(per_example: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
-    """Mean of per_example (N,) over the rows where mask (N,) is 1; mask None: every row is real.
-
-    Without a mask the sum is divided by the row count as a tensor on the same device, so the loss and its
-    gradient are bit for bit those of an all-ones mask (x * 1 is exact and the sums run over the same values;
-    a Python number would let CUDA divide by multiplying with its reciprocal): four ops fewer, forward and
-    backward (about 100 us a step for softmax regression on a CPU).
-    """
+    """Mean of per_example (N,) over the rows where mask (N,) is 1; mask None: every row is real, and the sum
+    is divided by the count as a device tensor (a Python number lets CUDA multiply by its reciprocal): bit for
+    bit an all-ones mask's loss and gradient, four ops fewer forward and backward (~100 us a softmax step)."""
     if mask is None:
         return per_example.sum() / row_count(len(per_example), per_example.device)
     return (per_example * mask).sum() / mask.sum().clamp(min=1)
@@ -94,7 +90,7 @@ def masked_sum_mean(per_example: torch.Tensor, mask: torch.Tensor | None) -> tor
 
 @lru_cache(maxsize=64)
 def row_count(n: int, device: torch.device) -> torch.Tensor:
-    """A float32 scalar tensor holding n (cached: made once per size and device)."""
+    """A float32 scalar tensor holding n, made once per size and device."""
     return torch.tensor(float(n), device=device)
 
 
@@ -115,12 +111,11 @@ def masked_mse(pred: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | N
 
 
 def host_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
-    """torch.as_tensor(array, device=device), sharing the array's memory on a CPU as as_tensor does, through
-    torch.from_numpy (as_tensor's device argument makes it 2-3x slower: about 6 us a call)."""
+    """torch.as_tensor(array, device=device); on a CPU through from_numpy (as_tensor's device= costs 2-3x)."""
     if device.type == "cpu" and isinstance(array, np.ndarray):
         try:
-            return torch.from_numpy(array)
-        except (TypeError, ValueError):  # a dtype or layout from_numpy refuses: let as_tensor convert it
+            return torch.from_numpy(array)  # shares the memory, as as_tensor does
+        except (TypeError, ValueError):  # a dtype or negative strides from_numpy refuses
             pass
     return torch.as_tensor(array, device=device)
 
@@ -169,11 +164,9 @@ class ModelCheckpointMixin:
         self._batch = transition
 
     def _take_batch(self, none_if_full: bool = False) -> tuple[Any, Any, Any, Any]:
-        """(transition, model output, targets, mask) of the last observed minibatch, or Nones.
-
-        The output of act()'s training-mode forward pass is reused when it was on this very batch. With
-        `none_if_full`, the mask is None when every row is real (what the masked_* functions take).
-        """
+        """(transition, model output, targets, mask) of the last observed minibatch, or Nones. The output of
+        act()'s training-mode forward pass is reused when it was on this very batch. With `none_if_full`, the
+        mask is None when every row is real (what the masked_* functions take)."""
         tr, self._batch = self._batch, None
         if tr is None:
             return None, None, None, None

@@ -20,7 +20,9 @@ Conventions: images are uint8 (batch, channels, H, W) in [0, 255] (networks scal
 To add a task: subclass `SupervisedEnv` (or `ClassificationEnv` for labels), load the split's arrays in
 ``__init__`` and pass them to ``super().__init__``; override `score` for another metric (and `headline`,
 the number reported first: rlkit.core.headline) and `draw` for a picture of what the model does; register a
-Gymnasium id in envs/__init__.py and add configs/env/<task>.yaml with ``eval_kwargs: {split: test}``.
+Gymnasium id in envs/__init__.py and add configs/env/<task>.yaml with ``eval_kwargs: {split: test}``. A task
+whose later steps do not read earlier answers may say ``actions_ignored = True`` (rlkit.core.vector: its
+actions are then not kept for a resume's replay; digits, CIFAR, toy sequences, time series and char text do).
 Data-file errors raise rlkit.core.errors.UserError naming the path and what was expected. Rendering
 ("rgb_array") draws the last scored batch; `save_png` writes a frame and `rollout_png` plays a trained agent
 on the first test batch and saves the picture.
