@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
+from rlkit.agents.supervised import ModelCheckpointMixin, host_tensor, masked_mean, masked_sum_mean
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.lazy import LazyMetric
 from rlkit.core.seeding import RandomStream
@@ -75,10 +75,11 @@ class CharRNN(nn.Module):
         return F.log_softmax(self.head(self.drop(out)), dim=-1)
 
 
-def masked_nll(logp: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
-    """Mean negative log-likelihood per char over the real rows; logp (N, T, V), targets (N, T), mask (N,)."""
+def masked_nll(logp: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None) -> torch.Tensor:
+    """Mean negative log-likelihood per char over the real rows; logp (N, T, V), targets (N, T), mask (N,)
+    or None (every row real)."""
     nll = -logp.gather(-1, targets.long().unsqueeze(-1)).squeeze(-1).mean(dim=1)
-    return (nll * mask).sum() / mask.sum().clamp(min=1)
+    return masked_sum_mean(nll, mask)
 
 
 def char_vocab(ctx: AgentContext) -> int:
@@ -101,7 +102,7 @@ def char_vocab(ctx: AgentContext) -> int:
     return int(act.shape[2])
 
 
-def char_accuracy(logp: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor) -> float:
+def char_accuracy(logp: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor | None) -> float:
     """Mean over the real windows of the share of characters whose argmax is the next one."""
     return masked_mean((logp.argmax(-1) == targets).float().mean(dim=1), mask)
 
@@ -127,7 +128,8 @@ class CharRNNAgent(ModelCheckpointMixin):
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         with self.rng:
-            return self.model(torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1))
+            obs = np.asarray(obs)
+            return self.model(host_tensor(obs.reshape(-1, *obs.shape[2:]), self.device))
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Log-probabilities of the next char: (num_envs, batch, num_steps, vocab) float32."""
@@ -146,7 +148,7 @@ class CharRNNAgent(ModelCheckpointMixin):
 
     def update(self) -> dict[str, float]:
         """One Adam step on the masked cross-entropy; returns loss (nats/char), bpc and accuracy."""
-        tr, out, targets, mask = self._take_batch()
+        tr, out, targets, mask = self._take_batch(none_if_full=True)
         if tr is None:
             return {}
         loss = masked_nll(out, targets, mask)

@@ -98,7 +98,7 @@ def run_bare(overrides: list[str], steps: int) -> dict:
         rows = order[pos : pos + b]
         pos += b
         logits = model(torch.from_numpy(x_all[rows]))
-        loss = masked_cross_entropy(logits, torch.from_numpy(y_all[rows]), torch.ones(len(rows)))
+        loss = masked_cross_entropy(logits, torch.from_numpy(y_all[rows]), None)  # every row real
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -139,9 +139,7 @@ def run_bare_char(cfg, steps: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     model.train()
     for rows in _minibatches(x_all, b, steps, cfg.seed):
-        loss = masked_nll(
-            model(torch.from_numpy(x_all[rows])), torch.from_numpy(y_all[rows]), torch.ones(len(rows))
-        )
+        loss = masked_nll(model(torch.from_numpy(x_all[rows])), torch.from_numpy(y_all[rows]), None)
         opt.zero_grad()
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), a.grad_clip)
@@ -149,7 +147,7 @@ def run_bare_char(cfg, steps: int) -> dict:
     model.eval()
     x_t, y_t = torch.from_numpy(test_env.inputs), torch.from_numpy(test_env.targets)
     with torch.inference_mode():
-        nll = float(masked_nll(model(x_t), y_t, torch.ones(len(x_t))))
+        nll = float(masked_nll(model(x_t), y_t, None))
     return {
         "steps": steps,
         "wall_s": time.perf_counter() - t0,
@@ -169,9 +167,7 @@ def run_bare_forecast(cfg, steps: int) -> dict:
     t0, c0 = time.perf_counter(), time.process_time()
     model.train()
     for rows in _minibatches(x_all, b, steps, cfg.seed):
-        loss = masked_mse(
-            model(torch.from_numpy(x_all[rows])), torch.from_numpy(y_all[rows]), torch.ones(len(rows))
-        )
+        loss = masked_mse(model(torch.from_numpy(x_all[rows])), torch.from_numpy(y_all[rows]), None)
         opt.zero_grad()
         loss.backward()
         opt.step()
@@ -192,6 +188,7 @@ def main() -> None:
     parser.add_argument("--tasks", nargs="+", default=["softmax", "cnn", "lstm"], choices=list(TASKS))
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument("--steps", type=int, default=None, help="total_steps of every task")
     args = parser.parse_args()
     torch.set_num_threads(1)
     results = {
@@ -202,6 +199,8 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         for name in args.tasks:
             overrides, book = TASKS[name]
+            if args.steps is not None:
+                overrides = [*overrides, f"total_steps={args.steps}"]
             steps = resolve_budget(compose_config(overrides))
             rows = {"rlkit": [], "bare": []}
             for r in range(args.rounds):

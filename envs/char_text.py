@@ -108,6 +108,8 @@ class CharTextEnv(SupervisedEnv):
     train), render_mode (None | "ansi").
     """
 
+    actions_ignored = True  # the epoch's minibatches do not depend on the answers (rlkit.core.vector)
+
     metadata = {"render_modes": ["ansi"], "render_fps": 1}
     reward_key = "accuracy"
     headline = Headline("bits per char", "bpc", higher_is_better=False)

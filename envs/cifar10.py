@@ -134,6 +134,8 @@ class Cifar10Env(ClassificationEnv):
     train), shuffle (None: True for train), data_seed (None: 0 train, 1 test).
     """
 
+    actions_ignored = True  # the epoch's minibatches do not depend on the answers (rlkit.core.vector)
+
     metadata = {"render_modes": [], "render_fps": 1}
 
     def __init__(

@@ -47,6 +47,8 @@ class DigitsEnv(ClassificationEnv):
     last minibatch's first 32 images with true and predicted labels).
     """
 
+    actions_ignored = True  # the epoch's minibatches do not depend on the answers (rlkit.core.vector)
+
     def __init__(
         self,
         dataset: str = "digits",

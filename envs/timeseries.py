@@ -97,6 +97,8 @@ class TimeSeriesEnv(SupervisedEnv):
     (10), batch_size (16), test_fraction (0.2), shuffle (None: True for train), data_seed (0).
     """
 
+    actions_ignored = True  # the epoch's minibatches do not depend on the answers (rlkit.core.vector)
+
     metadata = {"render_modes": [], "render_fps": 1}
     reward_key = "neg_mse"
     headline = Headline("MSE", "mse", higher_is_better=False, decimals=4)

@@ -66,6 +66,8 @@ class ToySequencesEnv(ClassificationEnv):
     render_mode (None | "rgb_array": plots of the last minibatch's first 16 sequences with labels).
     """
 
+    actions_ignored = True  # the epoch's minibatches do not depend on the answers (rlkit.core.vector)
+
     def __init__(
         self,
         split: str = "train",

@@ -46,6 +46,7 @@ class SerialVectorEnv:
     For exact resumption it remembers, per env, how the current episode began (the reset seed, or the env's
     RNG state just before its autoreset) and the actions played since: `load_state_dict` rebuilds the episode
     by resetting the same way and replaying them (exact for envs whose randomness comes from `np_random`).
+    Envs that ignore their actions (`actions_are_ignored`) replay placeholders instead.
     """
 
     def __init__(self, env_fns: Sequence[Callable[[], gym.Env]]):
@@ -60,6 +61,7 @@ class SerialVectorEnv:
         self._lengths = [0] * self.num_envs
         self._starts: list[dict[str, Any]] = [{} for _ in self.envs]  # how each current episode began
         self._actions: list[list[Any]] = [[] for _ in self.envs]  # actions played since
+        self._keep = [not actions_are_ignored(env) for env in self.envs]  # False: None is kept instead
         self._no_end = np.zeros(self.num_envs, dtype=bool)  # shared, read-only: most steps end no episode
         self._no_end.flags.writeable = False
 
@@ -85,7 +87,7 @@ class SerialVectorEnv:
             next_obs.append(o)
             returns[i] += r
             lengths[i] += 1
-            played[i].append(action)
+            played[i].append(action if self._keep[i] else None)
             if term or trunc:
                 ended, o = self._autoreset(i)
                 finished.append(ended)
@@ -114,7 +116,7 @@ class SerialVectorEnv:
         o, r, term, trunc, info = env.step(action)
         self._returns[0] += r
         self._lengths[0] += 1
-        self._actions[0].append(action)
+        self._actions[0].append(action if self._keep[0] else None)
         reward = np.array((r,), dtype=np.float64)
         if not (term or trunc):  # tuple.__new__: a VecStep without NamedTuple's Python-level __new__
             obs = np.array((o,), dtype=self._obs_dtype)
@@ -152,7 +154,7 @@ class SerialVectorEnv:
                 env.unwrapped.np_random.bit_generator.state = start["rng"]
                 o, _ = env.reset()
             for action in state["actions"][i]:
-                o, *_ = env.step(action)
+                o, *_ = env.step(placeholder_action(env) if action is None else action)
             obs.append(o)
         self._starts = [dict(s) for s in state["starts"]]
         self._actions = [list(a) for a in state["actions"]]
@@ -184,6 +186,23 @@ def per_env_actions(actions: np.ndarray) -> list[Any]:
     if actions.ndim <= 1 or dtype is None or actions.dtype == np.uint64:
         return actions.tolist()
     return list(np.array(actions, dtype=dtype))
+
+
+def actions_are_ignored(env: gym.Env) -> bool:
+    """Whether the env says its episodes do not depend on the actions played (`actions_ignored = True`).
+
+    A supervised task's epoch shows the minibatches in the order its reset drew, whatever the answers: its
+    episode is rebuilt by replaying as many placeholder actions, so the vector env keeps None instead of
+    each action (a Char-RNN's action is 32 x 50 x 65 log-probabilities, which every checkpoint turned into
+    Python lists). An env whose later steps read earlier answers (an epoch-level score) must not say so.
+    """
+    return bool(getattr(env.unwrapped, "actions_ignored", False))
+
+
+def placeholder_action(env: gym.Env) -> np.ndarray:
+    """Zeros shaped like one action of `env` (what a replay plays where the action was not kept)."""
+    space = env.action_space
+    return np.zeros(space.shape, dtype=space.dtype)
 
 
 def _plain(action: Any) -> Any:
