@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.supervised import ModelCheckpointMixin, host_tensor, masked_mean, masked_sum_mean
+from rlkit.agents.model_agent import ModelCheckpointMixin, host_tensor, masked_mean, masked_sum_mean
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.lazy import LazyMetric
 from rlkit.core.seeding import RandomStream
@@ -134,16 +134,7 @@ class CharRNNAgent(ModelCheckpointMixin):
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Log-probabilities of the next char: (num_envs, batch, num_steps, vocab) float32."""
         n, b = obs.shape[:2]
-        if explore:
-            self.model.train()
-            out = self._output(obs)
-            self._forward = (obs, out)
-            logp = out.detach()
-        else:
-            self.model.eval()
-            with torch.inference_mode():
-                logp = self._output(obs)
-        logp = logp.float().cpu().numpy()
+        logp = self._act_with(obs, explore, lambda out: out.float().cpu().numpy())
         return logp.reshape(n, b, *logp.shape[1:])
 
     def update(self) -> dict[str, float]:

@@ -18,6 +18,7 @@ Works with any detection task env (rlkit.envs.detection: shapes_detection, voc).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -26,7 +27,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.detection_ops import batched_nms, box_iou, decode_boxes, encode_boxes, make_anchors
-from rlkit.agents.supervised import ModelCheckpointMixin
+from rlkit.agents.model_agent import ModelCheckpointMixin
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext
@@ -192,17 +193,9 @@ class DetectorAgent(ModelCheckpointMixin):
             return self.model(x)
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        """Detections for each env's minibatch: (num_envs, batch, max_detections, 6)."""
+        """Detections for each env's minibatch: (num_envs, batch, max_detections, 6); NMS when greedy."""
         n, b = obs.shape[:2]
-        if explore:
-            self.model.train()
-            out = self._output(obs)
-            self._forward = (obs, out)
-            dets = self.detect(out.detach(), obs.shape[-2:], nms=False)
-        else:
-            self.model.eval()
-            with torch.inference_mode():
-                dets = self.detect(self._output(obs), obs.shape[-2:], nms=True)
+        dets = self._act_with(obs, explore, partial(self.detect, hw=obs.shape[-2:], nms=not explore))
         return dets.reshape(n, b, self.max_dets, 6)
 
     def detect(self, out: torch.Tensor, hw: tuple[int, int], nms: bool) -> np.ndarray:

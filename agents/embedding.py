@@ -32,7 +32,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.embedding_losses import center_loss, mine_triplets, triplet_loss, update_centers
-from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
+from rlkit.agents.model_agent import ModelCheckpointMixin, masked_mean
 from rlkit.agents.supervised_models import MODELS
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
@@ -160,15 +160,7 @@ class EmbeddingAgent(ModelCheckpointMixin):
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """L2-normalised embeddings of each env's minibatch: (num_envs, batch, width)."""
         n, b = obs.shape[:2]
-        if explore:
-            self.model.train()
-            out = self._output(obs)
-            self._forward = (obs, out)
-        else:
-            self.model.eval()
-            with torch.inference_mode():
-                out = self._output(obs)
-        return self._answer(out).reshape(n, b, self.width)
+        return self._act_with(obs, explore, self._answer).reshape(n, b, self.width)
 
     def features(self, images: np.ndarray) -> np.ndarray:
         """The features (before normalisation) of (N, C, H, W) images: what the book's Fig 6-10 plots."""

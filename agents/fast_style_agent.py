@@ -19,8 +19,8 @@ from gymnasium import spaces
 from rlkit.agents.backbone_sources import pretrained_small_cnn, read_weights_file
 from rlkit.agents.backbones import ARCHITECTURES, build_backbone, load_weights
 from rlkit.agents.fast_style import StyleLoss, TransformNet
+from rlkit.agents.model_agent import ModelCheckpointMixin
 from rlkit.agents.style_transfer import STYLE_LAYERS
-from rlkit.agents.supervised import ModelCheckpointMixin
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext, Transition

@@ -27,9 +27,9 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
+from rlkit.agents.model_agent import ModelCheckpointMixin, masked_mean
 from rlkit.agents.seq2seq_nets import ATTENTIONS, CELLS, Seq2Seq
 from rlkit.agents.seq2seq_search import beam_search, greedy
-from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
 from rlkit.core.tokens import BOS, PAD

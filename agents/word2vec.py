@@ -36,7 +36,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.supervised import ModelCheckpointMixin, masked_mean
+from rlkit.agents.model_agent import ModelCheckpointMixin, masked_mean
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition

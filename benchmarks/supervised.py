@@ -29,7 +29,8 @@ import torch
 from omegaconf import OmegaConf
 
 from rlkit.agents.char_rnn import CharRNN, masked_nll
-from rlkit.agents.supervised import SupervisedConfig, masked_cross_entropy, masked_mse
+from rlkit.agents.model_agent import masked_cross_entropy, masked_mse
+from rlkit.agents.supervised import SupervisedConfig
 from rlkit.agents.supervised_models import MODELS
 from rlkit.envs.factory import make_env
 from rlkit.frontend.app import build_runner, resolve_budget

@@ -20,7 +20,8 @@ import pytest
 import torch
 
 from rlkit.agents.char_rnn import masked_nll
-from rlkit.agents.supervised import SupervisedAgent, masked_cross_entropy, masked_mean, masked_mse
+from rlkit.agents.model_agent import masked_cross_entropy, masked_mean, masked_mse
+from rlkit.agents.supervised import SupervisedAgent
 from rlkit.core.checkpoint import load_checkpoint
 from rlkit.core.vector import SerialVectorEnv
 from rlkit.envs.supervised import masked_accuracy

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import torch
 
-from rlkit.agents.supervised import masked_cross_entropy, masked_mse
+from rlkit.agents.model_agent import masked_cross_entropy, masked_mse
 from rlkit.agents.supervised_models import LSTMClassifier, last_valid_index
 from rlkit.core.checkpoint import load_checkpoint
 from rlkit.core.errors import IncompatibleError, UserError
