@@ -8,7 +8,8 @@ a small SRCNN, and CycleGAN's ResNet generator; all fully convolutional, images 
 * `PatchGAN` (pix2pix's NLayerDiscriminator, n_layers 3: C64-C128-C256-C512 then a 1-channel map): each
   output scores one 70x70 patch of the input; pix2pix feeds it the (input, output) pair, CycleGAN one image.
 * `SRCNN` (Dong et al. 2014, 9-5-5, 64/32 filters) on the bicubic-upscaled image; `agent=srcnn` adds its
-  output to that image (VDSR's global residual, below; modern practice: minutes where plain SRCNN needs hours).
+  output to that image (VDSR's global residual, below; modern practice: minutes, where plain SRCNN takes
+  hours).
 * `ResNetGenerator` (the CycleGAN seed: reflection padding, 7x7 stem, two stride-2 downsamplings, residual
   blocks, two upsamplings, 7x7 out, tanh).
 
@@ -225,7 +226,7 @@ def hole_mask(x: torch.Tensor) -> torch.Tensor:
 def residual_answer(x: torch.Tensor, residual: torch.Tensor, mode: str) -> torch.Tensor:
     """The trivial answer to input x plus the generator's residual (mode input), or for mode hole: the input
     where it is known, the hole's mean fill plus the residual inside the hole. Not clamped: the losses see
-    the raw sum (a clamp would stop the gradient of an overshooting pixel); the answer is clamped by the agent."""
+    the raw sum (a clamp would stop the gradient of an overshooting pixel); the agent clamps its answer."""
     if mode == "input":
         return x + residual
     hole = hole_mask(x)
