@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from PIL import Image
 
 from rlkit.agents.image2image_nets import SRCNN, UNet, hole_mask, residual_answer, zero_output
 from rlkit.agents.pix2pix import Pix2PixAgent, Pix2PixConfig
@@ -106,6 +107,16 @@ def test_presets_train_and_start_near_the_baseline(tmp_path: Path, preset: str) 
     assert abs(final["psnr"] - final["baseline_psnr"]) < 1.0 and final["baseline_psnr"] > 15
     config = (run / ".hydra" / "config.yaml").read_text()
     assert f"residual: {'input' if preset == 'pix2pix_sr' else 'hole'}" in config
+    if preset == "pix2pix_inpaint":  # play: whole held-out photographs, the known pixels kept exactly
+        assert main(["play", f"run={run}", "render=gif"]) == 0
+        images = run / "videos" / "images"
+        with (
+            Image.open(images / "latest-000-inputs.png") as a,
+            Image.open(images / "latest-000-outputs.png") as o,
+        ):
+            a, o = np.asarray(a), np.asarray(o)
+        known = ~(a == 255).all(axis=-1)
+        assert a.shape == o.shape and np.array_equal(a[known], o[known]) and (o[~known] != 255).any()
 
 
 def test_bad_residual_settings_fail_in_one_line(capsys) -> None:
