@@ -7,10 +7,17 @@ a small SRCNN, and CycleGAN's ResNet generator; all fully convolutional, images 
   below the bottleneck; tanh out. Depth 8 takes 256 px to 1x1, as the paper; our CPU default 6 does 64 px.
 * `PatchGAN` (pix2pix's NLayerDiscriminator, n_layers 3: C64-C128-C256-C512 then a 1-channel map): each
   output scores one 70x70 patch of the input; pix2pix feeds it the (input, output) pair, CycleGAN one image.
-* `SRCNN` (Dong et al. 2014, 9-5-5, 64/32 filters) on the bicubic-upscaled image, predicting the residual
-  to add to it (VDSR's global residual; modern practice: it trains in minutes where plain SRCNN needs hours).
+* `SRCNN` (Dong et al. 2014, 9-5-5, 64/32 filters) on the bicubic-upscaled image; `agent=srcnn` adds its
+  output to that image (VDSR's global residual, below; modern practice: minutes, where plain SRCNN takes
+  hours).
 * `ResNetGenerator` (the CycleGAN seed: reflection padding, 7x7 stem, two stride-2 downsamplings, residual
   blocks, two upsamplings, 7x7 out, tanh).
+
+Global residual learning (`residual_answer`, agent.residual=input|hole; modern practice, not the papers'):
+the generator's output is added to the task's trivial answer computed from its input, the input itself (x4 SR
+as VDSR/EDSR: bicubic + residual; colourisation: grey + colour), or for inpainting the input with its white
+hole (process.py's blank) filled with the mean colour of the rest, the known pixels kept (the composite of
+modern inpainting). With the output layer zeroed (`zero_output`), an untrained generator gives that answer.
 
 Normalisation is instance norm everywhere: the papers train with batch size 1 and batch norm in training mode
 at test time too, which is instance norm; with it, larger batches and `eval()` change nothing.
@@ -47,7 +54,13 @@ class UNet(nn.Module):
     """pix2pix's U-Net generator (see the module docstring); H and W divisible by 2**depth."""
 
     def __init__(
-        self, in_channels: int, out_channels: int, ngf: int = 64, depth: int = 8, dropout: float = 0.5
+        self,
+        in_channels: int,
+        out_channels: int,
+        ngf: int = 64,
+        depth: int = 8,
+        dropout: float = 0.5,
+        tanh: bool = True,
     ):
         super().__init__()
         ch = unet_channels(ngf, depth)
@@ -65,10 +78,15 @@ class UNet(nn.Module):
                 up.append(norm(ch[i - 1]))
                 if dropout > 0 and depth - 5 < i < depth - 1:
                     up.append(nn.Dropout(dropout))
-            else:
+            elif tanh:  # without: a linear output, for a residual added to the trivial answer
                 up.append(nn.Tanh())
             ups.append(nn.Sequential(*up))
         self.downs, self.ups = nn.ModuleList(downs), nn.ModuleList(ups)
+
+    @property
+    def output_layer(self) -> nn.Module:
+        """The last (transposed) convolution."""
+        return self.ups[0][1]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         skips = []
@@ -121,7 +139,7 @@ def receptive_field(n_layers: int) -> int:
 
 
 class SRCNN(nn.Module):
-    """SRCNN 9-5-5 (64, 32 filters) predicting the correction to the bicubic-upscaled input."""
+    """SRCNN 9-5-5 (64, 32 filters); with agent.residual=input, the correction to the bicubic input."""
 
     def __init__(self, channels: int = 3, f1: int = 64, f2: int = 32):
         super().__init__()
@@ -133,8 +151,13 @@ class SRCNN(nn.Module):
             nn.Conv2d(f2, channels, 5, padding=2),
         )
 
+    @property
+    def output_layer(self) -> nn.Module:
+        """The last convolution."""
+        return self.net[-1]
+
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return torch.clamp(x + self.net(x), -1.0, 1.0)
+        return self.net(x)
 
 
 class ResidualBlock(nn.Module):
@@ -184,3 +207,29 @@ def pad_to_multiple(x: torch.Tensor, multiple: int) -> tuple[torch.Tensor, tuple
     if ph or pw:
         x = nn.functional.pad(x, (0, pw, 0, ph), mode="replicate")
     return x, (h, w)
+
+
+RESIDUALS = ("none", "input", "hole")
+
+
+def zero_output(generator: nn.Module) -> None:
+    """Zeroes the generator's output layer: its residual starts at 0, the answer at the trivial one."""
+    nn.init.zeros_(generator.output_layer.weight)
+    nn.init.zeros_(generator.output_layer.bias)
+
+
+def hole_mask(x: torch.Tensor) -> torch.Tensor:
+    """(N, 1, H, W) True where a [-1, 1] image is pure white in every channel: process.py's blank hole."""
+    return (x >= 1.0).all(dim=1, keepdim=True)
+
+
+def residual_answer(x: torch.Tensor, residual: torch.Tensor, mode: str) -> torch.Tensor:
+    """The trivial answer to input x plus the generator's residual (mode input), or for mode hole: the input
+    where it is known, the hole's mean fill plus the residual inside the hole. Not clamped: the losses see
+    the raw sum (a clamp would stop the gradient of an overshooting pixel); the agent clamps its answer."""
+    if mode == "input":
+        return x + residual
+    hole = hole_mask(x)
+    known = (~hole).to(x.dtype)
+    fill = (x * known).sum(dim=(2, 3), keepdim=True) / known.sum(dim=(2, 3), keepdim=True).clamp(min=1.0)
+    return torch.where(hole, fill + residual, x)

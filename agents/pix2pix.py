@@ -16,6 +16,12 @@ lightness L (scaled to [-1, 1]) to the colour channels a, b (/110), D sees (L, a
 and the answer is the input's L with the predicted a, b, converted back to RGB (scikit-image's lab2rgb).
 Adam 2e-4, betas (0.5, 0.999), as the paper. Metrics (train/): d_loss, g_loss (watched by the NaN guard),
 l1 (mean absolute error in [-1, 1] units), g_gan, d_real and d_fake (mean D probabilities).
+`residual` (modern practice, not the paper's, whose U-Net draws every pixel from scratch and at CPU budgets
+stays below the copy-the-input answer): `input` adds the generator's (linear, zero-initialised) output to its
+input, so it starts from the trivial answer (x4 SR: bicubic, VDSR/ESRGAN-style global residual; `agent=srcnn`
+always does); `hole` (inpainting) fills the input's white hole with the mean colour of the known pixels, adds
+the output inside the hole, keeps the known pixels (the composite), and takes the L1 loss as the mean over
+the hole's pixels only (`+experiment=pix2pix_sr`, `+experiment=pix2pix_inpaint`).
 Images of any size are padded (edges repeated) to a multiple of 2**depth and cropped back, so `rlkit play`
 translates whole photographs.
 """
@@ -31,12 +37,16 @@ from gymnasium import spaces
 
 from rlkit.agents.gan_nets import d_loss, d_update, g_loss
 from rlkit.agents.image2image_nets import (
+    RESIDUALS,
     SRCNN,
     PatchGAN,
     UNet,
     check_patchgan_fits,
+    hole_mask,
     init_weights,
     pad_to_multiple,
+    residual_answer,
+    zero_output,
 )
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream, seeded
@@ -60,6 +70,8 @@ class Pix2PixConfig:
         l1_weight: weight of the L1 loss (100).
         lr, beta1, beta2: Adam's (2e-4, 0.5, 0.999).
         lab: Lab colourisation (grey inputs only: env=colorize).
+        residual: none (the paper), input (output = input + residual) or hole (inpainting: the mean-filled
+            white hole + residual, the known pixels kept, L1 on the hole); see the module docstring.
     """
 
     name: str = "pix2pix"
@@ -75,11 +87,13 @@ class Pix2PixConfig:
     beta1: float = 0.5
     beta2: float = 0.999
     lab: bool = False
+    residual: str = "none"
 
     def validate(self) -> None:
         """Raises UserError naming the first key that is out of range."""
         checks = [
             ("generator", self.generator in GENERATORS, f"one of {', '.join(GENERATORS)}"),
+            ("residual", self.residual in RESIDUALS, f"one of {', '.join(RESIDUALS)}"),
             ("ngf", self.ngf >= 1, ">= 1"),
             ("ndf", self.ndf >= 1, ">= 1"),
             ("depth", 2 <= self.depth <= 10, "in [2, 10]"),
@@ -94,6 +108,8 @@ class Pix2PixConfig:
         check_ranges("agent.", checks, lambda key: repr(getattr(self, key)))
         if self.lab and self.generator != "unet":
             raise UserError("agent.lab=true needs agent.generator=unet")
+        if self.lab and self.residual != "none":
+            raise UserError("agent.lab=true keeps the input's lightness already: use agent.residual=none")
 
 
 def image_shape(ctx: AgentContext) -> tuple[int, int, int]:
@@ -144,10 +160,13 @@ class Pix2PixAgent:
         self.multiple = 2**cfg.depth if cfg.generator == "unet" else 1
         with seeded(ctx.seed, self.device):
             if cfg.generator == "unet":
-                self.generator = UNet(g_in, g_out, cfg.ngf, cfg.depth, cfg.dropout)
+                tanh = cfg.residual == "none"
+                self.generator = UNet(g_in, g_out, cfg.ngf, cfg.depth, cfg.dropout, tanh=tanh)
             else:
                 self.generator = SRCNN(3)
             init_weights(self.generator)
+            if cfg.residual != "none":
+                zero_output(self.generator)
             self.discriminator = (
                 PatchGAN(3 if cfg.lab else 6, cfg.ndf, cfg.d_layers) if cfg.gan_weight else None
             )
@@ -175,11 +194,12 @@ class Pix2PixAgent:
 
     def _generate(self, x: torch.Tensor) -> torch.Tensor:
         padded, (h, w) = pad_to_multiple(x, self.multiple)
-        return self.generator(padded)[..., :h, :w]
+        out = self.generator(padded)[..., :h, :w]
+        return out if self.cfg.residual == "none" else residual_answer(x, out, self.cfg.residual)
 
     def _answer(self, lightness: torch.Tensor, out: torch.Tensor) -> np.ndarray:
         """The generator's output as RGB in [-1, 1] (lab: the input's L with the predicted a, b)."""
-        out = out.detach().float()
+        out = out.detach().float().clamp(-1.0, 1.0)
         if self.cfg.lab:
             return lab_to_rgb(torch.cat([lightness, out], dim=1).cpu().numpy())
         return out.cpu().numpy()
@@ -229,7 +249,11 @@ class Pix2PixAgent:
         metrics = {}
         if self.discriminator is not None:
             metrics.update(self._d_step(x, real, fake.detach()))
-        l1 = (fake - real).abs().mean()
+        if self.cfg.residual == "hole":  # the mean over the hole's pixels (the known ones are kept exactly)
+            hole = hole_mask(x)
+            l1 = ((fake - real).abs() * hole).sum() / (3 * hole.sum()).clamp(min=1)
+        else:
+            l1 = (fake - real).abs().mean()
         loss = self.cfg.l1_weight * l1
         if self.discriminator is not None:
             self.discriminator.requires_grad_(False)
