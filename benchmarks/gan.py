@@ -6,7 +6,9 @@ and, beside it, the same networks, losses, optimiser and number of steps as a pl
 minibatches drawn straight from the data: no env, runner, logging or checkpoints), scored by the same env
 code on as many samples. The two run back to back, in alternating order (rlkit first on even seeds), and the
 speed ratio is rlkit's steps/s over the bare loop's, on process CPU time (what the two cost, whatever else
-runs on a shared machine) and on wall time. Both run on one thread: torch's and the BLAS/OpenMP pools' (as
+runs on a shared machine) and on wall time, after an untimed warm-up epoch of each per task, arch and loss
+(a process's first run of new shapes costs more, whichever side runs it: ~0.4 CPU-s on digits;
+--no-warmup times it). Both run on one thread: torch's and the BLAS/OpenMP pools' (as
 ``num_threads=1`` sets them). DCGAN runs on images only; the 2-D tasks use 128-unit MLPs
 (``agent.g_hidden=128 agent.d_hidden=128``, the size of the Unrolled-GAN/VEEGAN 2-D experiments), digits
 CS231n's (G 96-1024-1024-64, D 64-256-256-1). Figures: benchmarks/figures/gan_2d.png (seed 0's samples over
@@ -41,6 +43,7 @@ from rlkit.frontend.compose import compose_config
 TASKS = ("gaussian_ring", "gaussian_grid", "digits_gan")
 # A budget that runs in < 15 min on the shared 2-core VM, so quality is "it trains", not a ranking (--steps)
 STEPS = {"gaussian_ring": 800, "gaussian_grid": 800, "digits_gan": 72}  # digits: 6 epochs of 12 minibatches
+WARMUP_STEPS = {"gaussian_ring": 100, "gaussian_grid": 100, "digits_gan": 12}  # an epoch, untimed
 DCGAN_STEPS = 36  # DCGAN on 8x8 digits costs ~2x the MLP per step on a CPU: 3 epochs
 SMALL_NETS = {"g_hidden": 128, "d_hidden": 128}  # the 2-D tasks
 FIGURES = Path(__file__).parent / "figures"
@@ -194,6 +197,7 @@ def main() -> None:
     parser.add_argument("--archs", nargs="+", default=["mlp", "dcgan"], choices=["mlp", "dcgan"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2])
     parser.add_argument("--steps", type=float, default=1.0, help="multiply every task's steps by this")
+    parser.add_argument("--no-warmup", action="store_true", help="time the first runs of each loss too")
     parser.add_argument("--no-figures", action="store_true", help="do not write benchmarks/figures/gan_*.png")
     parser.add_argument(
         "--pools",
@@ -219,6 +223,11 @@ def main() -> None:
             if arch == "dcgan" and task != "digits_gan":
                 continue  # DCGAN is for images
             for loss in args.losses:
+                if (
+                    not args.no_warmup
+                ):  # untimed: the process's first run of these shapes pays ~0.4 CPU-s more
+                    run_rlkit(task, loss, arch, WARMUP_STEPS[task], 0)
+                    run_bare(task, loss, arch, WARMUP_STEPS[task], 0)
                 for seed in args.seeds:
                     steps = max(1, round(args.steps * (DCGAN_STEPS if arch == "dcgan" else STEPS[task])))
                     row = {"task": task, "loss": loss, "arch": arch, "seed": seed, "steps": steps}
