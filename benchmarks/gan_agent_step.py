@@ -15,6 +15,7 @@ import time
 
 import numpy as np
 import torch
+from threadpoolctl import threadpool_limits
 
 from rlkit.agents.gan import GanAgent, GanConfig
 from rlkit.agents.gan_nets import build_nets, d_loss, g_loss
@@ -68,6 +69,7 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=6)
     args = parser.parse_args()
     torch.set_num_threads(1)
+    threadpool_limits(1)  # as num_threads=1 (the runs of benchmarks/gan.py)
     env = DigitsGanEnv()
     agent, bare = [], []
     for r in range(args.rounds):

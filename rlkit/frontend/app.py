@@ -92,10 +92,16 @@ def check_device(device: str) -> None:
 
 
 def set_num_threads(cfg: DictConfig) -> None:
-    """num_threads= sets torch's CPU thread count, once per run, for the whole process (null: torch's)."""
+    """num_threads= sets the CPU thread count, once per run, for the whole process (null: the libraries'
+    defaults, one thread per core): torch's, and through threadpoolctl the BLAS and OpenMP pools loaded by
+    then (numpy's OpenBLAS, and SciPy's and scikit-learn's once the env has used them: it is built first).
+    OpenBLAS's idle workers spin for a while after each threaded call, so with two threads on a 2-core
+    machine the GAN tasks' Frechet scoring (64x64 matrices) kept a second core busy (issue 14)."""
     if cfg.get("num_threads") is not None:
         import torch  # heavy: loaded when a run is built, not by `rlkit --help` or a config error
+        from threadpoolctl import threadpool_limits
 
+        threadpool_limits(cfg.num_threads)
         torch.set_num_threads(cfg.num_threads)
 
 
