@@ -109,8 +109,9 @@ class RunConfig:
         total_steps: env steps to train for (None: see total_episodes, then env.default_total_*).
         total_episodes: episodes to train for; with total_steps too, whichever comes first ends training.
         log_every: env steps between periodic metric lines (time/sps, epsilon, agent metrics).
-        num_threads: torch's CPU threads for the whole process (None: torch's default, one per core; 1 is
-            much faster for small networks on a busy shared CPU). Set once by the front end, never by agents.
+        num_threads: torch's CPU threads, and the BLAS/OpenMP pools numpy, SciPy and scikit-learn have loaded,
+            for the whole process (None: the libraries' defaults, one per core; 1 is much faster for small
+            networks on a busy shared CPU). Set once by the front end, never by agents.
     """
 
     seed: int = 0
