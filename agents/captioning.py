@@ -8,6 +8,9 @@ decoding (rlkit.agents.seq2seq_search; while training only one minibatch in `dec
 the training BLEU scores those) and checkpoints; the decoder is seq2seq_nets.Decoder. The
 numpy CaptioningRNN of the assignment is rlkit.agents.captioning_rnn. The book's im2txt starts from a
 pretrained Inception v3; nothing pretrained is available offline, so the CNN learns from scratch here.
+With CS231n's pre-extracted features (`env=coco_captions env.kwargs.features=...h5`: one VGG-16 fc7 vector
+per image) there is no CNN: the vector is projected to the first state, as the assignment's W_proj, and
+attention is refused (it needs positions to attend to).
 """
 
 from __future__ import annotations
@@ -21,7 +24,7 @@ from torch import nn
 
 from rlkit.agents.seq2seq import Seq2SeqAgent, check_sequence_spaces, decoder_checks
 from rlkit.agents.seq2seq_nets import Decoder
-from rlkit.core.errors import check_ranges
+from rlkit.core.errors import UserError, check_ranges
 from rlkit.core.types import AgentContext
 
 
@@ -70,34 +73,45 @@ class CaptioningConfig:
 
 
 def caption_shapes(ctx: AgentContext) -> tuple[int, int]:
-    """(vocabulary, caption length) of an image-captioning env; IncompatibleError for any other env."""
+    """(vocabulary, caption length) of an image-captioning env (images, or feature vectors as CS231n's);
+    IncompatibleError for any other env."""
     needs = (
-        "an image-captioning env (observation: images (batch, C, H, W); action: caption ids (batch, length))"
+        "an image-captioning env (observation: images (batch, C, H, W) or features (batch, D); action: "
+        "caption ids (batch, length))"
     )
-    check_sequence_spaces(ctx, 4, False, needs, "env=shapes_captions")
+    rank = len(getattr(ctx.observation_space, "shape", None) or ())
+    check_sequence_spaces(ctx, rank if rank in (2, 4) else 4, False, needs, "env=shapes_captions")
     act = ctx.action_space
     return int(act.high.max()) + 1, int(act.shape[1])
 
 
 class Captioner(nn.Module):
-    """Images (B, C, H, W) uint8 -> the decoder's first state and memo; forward() teacher-forces."""
+    """Images (B, C, H, W) uint8, or pre-extracted features (B, D) (CS231n's: no CNN), -> the decoder's first
+    state and memo; forward() teacher-forces."""
 
     def __init__(self, image_shape: tuple[int, ...], vocab: int, cfg: CaptioningConfig):
         super().__init__()
         c, ch = image_shape[0], cfg.channels
-        self.cnn = nn.Sequential(
+        self.features = len(image_shape) == 1
+        if self.features and cfg.attention != "none":
+            raise UserError(
+                f"agent.attention={cfg.attention} needs a spatial feature map, but the env gives one feature "
+                "vector per image (env.kwargs.features): use agent.attention=none"
+            )
+        self.cnn = None if self.features else nn.Sequential(
             nn.Conv2d(c, ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
             nn.Conv2d(ch, 2 * ch, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
         )  # fmt: skip
         self.layers, self.cell, self.units = cfg.num_layers, cfg.cell, cfg.units
-        cells = (image_shape[1] // 4) * (image_shape[2] // 4)  # positions of the feature map
-        self.to_state = nn.Linear(2 * ch * cells, cfg.num_layers * cfg.units)  # Show and Tell: image -> h0
-        self.to_memory = nn.Linear(2 * ch, cfg.units)  # one memory slot per position of the feature map
+        size = c if self.features else 2 * ch * (image_shape[1] // 4) * (image_shape[2] // 4)
+        self.to_state = nn.Linear(size, cfg.num_layers * cfg.units)  # Show and Tell / CS231n: image -> h0
+        self.to_memory = nn.Linear(c if self.features else 2 * ch, cfg.units)  # a slot per map position
         self.decoder = Decoder(vocab, cfg.units, cfg.num_layers, cfg.cell, cfg.attention, cfg.dropout)
 
     def start(self, images: torch.Tensor) -> tuple[Any, tuple]:
-        """(the decoder's first state, its memo) for a batch of images."""
-        feats = self.cnn(images.float() / 255.0)  # (B, 2ch, h, w)
+        """(the decoder's first state, its memo) for a batch of images or feature vectors."""
+        x = images.float()  # features (B, D) become a 1x1 map of D channels; else the CNN's (B, 2ch, h, w)
+        feats = x[:, :, None, None] if self.features else self.cnn(x / 255.0)
         b = len(feats)
         h0 = torch.tanh(self.to_state(feats.flatten(1))).view(b, self.layers, self.units)
         h0 = h0.transpose(0, 1).contiguous()
@@ -125,5 +139,5 @@ class CaptioningAgent(Seq2SeqAgent):
         return Captioner(ctx.observation_space.shape[1:], vocab, cfg), answer_len
 
     def inputs(self, obs: np.ndarray) -> torch.Tensor:
-        """Images (num_envs * batch, C, H, W), still uint8 (the network scales them)."""
+        """Images (num_envs * batch, C, H, W), still uint8 (the network scales them), or features (.., D)."""
         return torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1)

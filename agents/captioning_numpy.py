@@ -1,10 +1,12 @@
 """CS231n's numpy CaptioningRNN (rlkit.agents.captioning_rnn) as an agent of a captioning task env: the
 assignment's model trained by the assignment's update rules, through the runner.
 
-The assignment feeds pre-extracted CNN features; offline there is no pretrained CNN, so the features are the
-image's pixels scaled to [0, 1] and flattened (the projection W_proj learns from them, as a one-layer
-encoder). act() samples greedily (the assignment's `sample`), update() takes one SGD or Adam step on the
-real rows of the last minibatch, the caption revealed in `info` being the target (``<s>`` prepended).
+The assignment feeds pre-extracted CNN features: `env=coco_captions env.kwargs.features=...h5` gives them
+as the assignment ships them (VGG-16 fc7, PCA'd to 512), read as they are. On picture envs there is no
+pretrained CNN offline, so the features are the image's pixels scaled to [0, 1] and flattened (the
+projection W_proj learns from them, as a one-layer encoder). act() samples greedily (the assignment's
+`sample`), update() takes one SGD or Adam step on the real rows of the last minibatch, the caption revealed
+in `info` being the target (``<s>`` prepended).
 """
 
 from __future__ import annotations
@@ -78,9 +80,10 @@ class CaptioningRNNAgent:
         self._batch: Transition | None = None
 
     def features(self, obs: np.ndarray) -> np.ndarray:
-        """Images (num_envs, batch, ...) -> (num_envs * batch, pixels) in [0, 1]."""
+        """Images (num_envs, batch, ...) -> (num_envs * batch, pixels) in [0, 1]; feature vectors as given."""
         x = np.asarray(obs)
-        return (x.reshape(x.shape[0] * x.shape[1], -1) / 255.0).astype(self.dtype)
+        flat = x.reshape(x.shape[0] * x.shape[1], -1)
+        return (flat / 255.0 if x.dtype == np.uint8 else flat).astype(self.dtype)
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Greedy captions of each env's minibatch: (num_envs, batch, answer_len)."""

@@ -19,6 +19,7 @@ import json
 import platform
 import statistics
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -128,10 +129,15 @@ def main() -> None:
     parser.add_argument("--speed", action="store_true", help="rlkit train vs the bare loop, steps/s")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--decode-every", type=int, nargs="+", default=[1, 8], help="with --speed")
+    parser.add_argument("--report", nargs="+", default=None, help="print the table of these --out files")
     args = parser.parse_args()
     torch.set_num_threads(1)
     if args.speed:
         return speed(args)
+    if args.report:  # runs split over processes (e.g. two at a time on two cores), joined here
+        saved = [json.loads(Path(path).read_text()) for path in args.report]
+        runs = [r for s in saved for r in s["runs"]]
+        return table(runs, saved[0]["counts"], argparse.Namespace(**saved[0]["args"]))
     env, test = TranslationEnv(split="train"), TranslationEnv(split="test")
     results = []
     for seed in args.seeds:
@@ -146,23 +152,40 @@ def main() -> None:
             print(json.dumps(row), flush=True)
     lengths = [len(s.split()) for s in test.sources[: args.test]]
     counts = {f"{lo}-{hi}": sum(lo <= m <= hi for m in lengths) for lo, hi in BUCKETS}
-    cols = ["all", *counts]
+    if args.out:
+        with open(args.out, "w") as f:
+            json.dump({"args": vars(args), "counts": counts, "runs": results}, f, indent=1)
+    table(results, counts, args)
+
+
+def table(results: list[dict], counts: dict[str, int], args: argparse.Namespace) -> None:
+    """The markdown table: BLEU mean ± std over seeds per attention and decoding, all and per bucket, and
+    attention's gain over none per bucket."""
+    cols, seeds = ["all", *counts], sorted({r["seed"] for r in results})
     print(
-        f"\n{args.steps} steps x 64 pairs, {args.units} units x {args.layers} layer(s), "
-        f"seeds {args.seeds}, {args.test} test sentences {counts}; {platform.machine()}"
+        f"\n{args.steps} steps x 64 pairs, {args.units} units x {args.layers} layer(s), lr {args.lr}, "
+        f"seeds {seeds}, {args.test} test sentences {counts}; {platform.machine()}"
     )
     print("| attention | decoding | " + " | ".join(f"BLEU {c}" for c in cols) + " |")
     print("|---|---|" + "---|" * len(cols))
-    for attention in args.attention:
+    attentions = list(dict.fromkeys(r["attention"] for r in results))
+    for attention in attentions:
         for dec in ("greedy", f"beam{args.beam}"):
             rows = [r[dec] for r in results if r["attention"] == attention]
             mean = [statistics.mean(r[c] for r in rows) for c in cols]
             std = [statistics.pstdev(r[c] for r in rows) for c in cols]
             cells = [f"{m:.1f} ± {s:.1f}" for m, s in zip(mean, std)]
             print(f"| {attention} | {dec} | " + " | ".join(cells) + " |")
-    if args.out:
-        with open(args.out, "w") as f:
-            json.dump({"args": vars(args), "counts": counts, "runs": results}, f, indent=1)
+    for attention in attentions[1:]:  # the gain over the first (none), paired by seed
+        for dec in ("greedy", f"beam{args.beam}"):
+            gains = []
+            for seed in seeds:
+                pair = {r["attention"]: r[dec] for r in results if r["seed"] == seed}
+                if attention in pair and attentions[0] in pair:
+                    gains.append([pair[attention][c] - pair[attentions[0]][c] for c in cols])
+            if gains:
+                cells = [f"{statistics.mean(g[k] for g in gains):+.1f}" for k in range(len(cols))]
+                print(f"| {attention} - {attentions[0]} | {dec} | " + " | ".join(cells) + " |")
 
 
 if __name__ == "__main__":

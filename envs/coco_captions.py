@@ -8,6 +8,15 @@ digits, apostrophes), five per image (the first five; fewer are cycled). The voc
 captions' words seen at least `min_count` times (the test split reads the train JSON for it); other words
 read as ``<unk>``. `limit` keeps the first images of a split (COCO is large; a CPU trains on a few
 thousand). Scoring is rlkit.envs.shapes_captions.CaptionsEnv's: BLEU-1..4 against the references.
+
+`env.kwargs.features=DIR/coco2014_captions.h5` reads CS231n assignment 3's pre-extracted data instead, as the
+assignment ships it (its ``load_coco_data``): ``<split>_captions`` (word ids, ``<START>`` ... ``<END>``,
+``<NULL>``-padded), ``<split>_image_idxs`` (each caption's image) and ``<split>_features`` (one vector per
+image: VGG-16 fc7, PCA'd to 512) for split train or val (our test split), the features read from the same
+file or, where the assignment keeps them apart, from ``<split>2014_vgg16_fc7_pca.h5`` (then
+``..._fc7.h5``) next to it (key ``features``); the words from ``coco2014_vocab.json`` beside it
+(``idx_to_word``). The observation is then a minibatch of feature vectors (float32), which the captioning
+agents read in place of a CNN. h5py is an optional extra (``pip install -e ".[coco]"``).
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from pathlib import Path
 import numpy as np
 
 from rlkit.core.errors import UserError
-from rlkit.core.tokens import SPECIALS
+from rlkit.core.tokens import BOS, EOS, PAD, SPECIALS, UNK
 from rlkit.envs.shapes_captions import CaptionsEnv
 from rlkit.envs.supervised import SPLITS, check_choice, check_positive
 
@@ -68,9 +77,10 @@ class CocoCaptionsEnv(CaptionsEnv):
     Box(0, vocab - 1, (batch_size, max_len), int64): caption ids, each ended by ``</s>``.
 
     ## Arguments
-    root (required), split ("train" | "test"), train_name ("train2014"), test_name ("val2014"),
-    image_size (64), limit (None: every image with captions), min_count (5), max_len (16), batch_size (64),
-    shuffle (None: True for train), render_mode (None | "ansi").
+    root (required unless features), split ("train" | "test"), train_name ("train2014"), test_name
+    ("val2014"), image_size (64), limit (None: every image with captions), min_count (5), max_len (16),
+    batch_size (64), shuffle (None: True for train), render_mode (None | "ansi"), features (None, or CS231n's
+    coco2014_captions.h5: the observation is then Box(-inf, inf, (batch_size, feature_dim), float32)).
     """
 
     def __init__(
@@ -86,13 +96,19 @@ class CocoCaptionsEnv(CaptionsEnv):
         batch_size: int = 64,
         shuffle: bool | None = None,
         render_mode: str | None = None,
+        features: str | None = None,
     ):
         check_choice("split", split, SPLITS)
         for key, value in (("image_size", image_size), ("min_count", min_count)):
             check_positive(key, value)
+        if features:
+            feats, caps, vocab = read_cs231n(Path(features).expanduser(), split, limit)
+            self.setup(feats, caps, vocab, split, max_len, batch_size, shuffle, render_mode)
+            return
         if not root:
             raise UserError(
-                "env=coco_captions needs env.kwargs.root=<folder with annotations/ and train2014/>"
+                "env=coco_captions needs env.kwargs.root=<folder with annotations/ and train2014/> or "
+                "env.kwargs.features=<CS231n's coco2014_captions.h5>"
             )
         root_dir = Path(root).expanduser()
         ann = root_dir / "annotations"
@@ -110,3 +126,55 @@ class CocoCaptionsEnv(CaptionsEnv):
         images = np.stack([load_image(root_dir / name / r["file_name"], image_size) for r in records])
         caps = [captions[int(r["id"])] for r in records]
         self.setup(images, caps, vocab, split, max_len, batch_size, shuffle, render_mode)
+
+
+CS231N_SPECIALS = {"<NULL>": PAD, "<UNK>": UNK, "<START>": BOS, "<END>": EOS}
+
+
+def _h5py():
+    """The h5py module; a UserError naming the extra when it is not installed."""
+    try:
+        import h5py  # optional: only env.kwargs.features reads HDF5
+    except ImportError as err:
+        raise UserError(
+            'env.kwargs.features needs h5py: pip install -e ".[coco]" (or pip install h5py)'
+        ) from err
+    return h5py
+
+
+def read_cs231n(path: Path, split: str, limit: int | None) -> tuple[np.ndarray, list[list[str]], list[str]]:
+    """(features (n, D) float32, each image's captions as text, vocabulary) of one split of CS231n's
+    coco2014_captions.h5 and coco2014_vocab.json (test reads the ``val_`` arrays)."""
+    h5py, name = _h5py(), "train" if split == "train" else "val"
+    vocab_path = path.parent / "coco2014_vocab.json"
+    for file in (path, vocab_path):
+        if not file.is_file():
+            raise UserError(f"env.kwargs.features: {file} not found (CS231n's coco_captioning folder)")
+    words = list(json.loads(vocab_path.read_text(encoding="utf-8"))["idx_to_word"])
+    vocab = [*SPECIALS, *(w for w in words if w not in CS231N_SPECIALS)]
+    to_ours = {w: i for i, w in enumerate(vocab)}
+    ids = np.array([CS231N_SPECIALS.get(w, to_ours.get(w, UNK)) for w in words], dtype=np.int64)
+    keys = (f"{name}_captions", f"{name}_image_idxs")
+    with h5py.File(path, "r") as f:
+        missing = [k for k in keys if k not in f]
+        if missing:
+            raise UserError(f"{path} is not CS231n's coco2014_captions.h5: no {', '.join(missing)}")
+        captions, image_idxs = (np.asarray(f[k]) for k in keys)
+        feats = np.asarray(f[f"{name}_features"]) if f"{name}_features" in f else None
+    if feats is None:  # the assignment's separate feature files
+        found = [path.parent / f"{name}2014_vgg16_fc7{tail}.h5" for tail in ("_pca", "")]
+        found = [p for p in found if p.is_file()]
+        if not found:
+            raise UserError(f"no {name}_features in {path}, nor {name}2014_vgg16_fc7_pca.h5 beside it")
+        with h5py.File(found[0], "r") as f:
+            feats = np.asarray(f["features"])
+    texts: dict[int, list[str]] = {}
+    for row, image in zip(ids[captions], image_idxs):
+        row = row[1:] if len(row) and row[0] == BOS else row
+        end = np.flatnonzero((row == EOS) | (row == PAD))
+        words = row[: end[0]] if len(end) else row
+        texts.setdefault(int(image), []).append(" ".join(vocab[i] for i in words))
+    kept = sorted(texts)[:limit]
+    if not kept:
+        raise UserError(f"{path} has no {name} caption")
+    return feats[kept].astype(np.float32), [texts[k] for k in kept], vocab

@@ -24,7 +24,8 @@ import numpy as np
 from gymnasium import spaces
 
 from rlkit.core.headline import Headline
-from rlkit.core.tokens import SPECIALS, scored, sentence
+from rlkit.core.tokens import SPECIALS, scored, sentence, words_of
+from rlkit.envs.caption_attention import attention_panels
 from rlkit.envs.supervised import SPLITS, SupervisedEnv, check_choice, check_positive, save_png
 from rlkit.envs.translation_data import encode
 
@@ -136,7 +137,10 @@ class CaptionsEnv(SupervisedEnv):
         self.captions = [[c[k % len(c)] for k in range(CAPTIONS)] for c in captions]
         self.vocab, self.split = vocab, split
         self.all_ids = np.stack([encode(c, vocab, max_len, eos=True) for c in self.captions])  # (n, 5, L)
-        obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
+        if images.dtype == np.uint8:
+            obs_space = spaces.Box(0, 255, (batch_size, *images.shape[1:]), np.uint8)
+        else:  # feature vectors in place of pictures (coco_captions' CS231n features)
+            obs_space = spaces.Box(-np.inf, np.inf, (batch_size, *images.shape[1:]), np.float32)
         act_space = spaces.Box(0, len(vocab) - 1, (batch_size, max_len), np.int64)
         self._pick = np.zeros(len(images), dtype=np.int64)
         self._epoch: list[tuple[str, list[str]]] = []
@@ -185,12 +189,29 @@ class CaptionsEnv(SupervisedEnv):
         return "\n".join(lines)
 
     def rollout_files(self, agent: Any, out_dir: str | Path, prefix: str = "latest") -> list[Path]:
-        """Writes <prefix>_captions.png: the first 12 test images with the agent's caption and a reference."""
-        n = min(12, len(self.inputs))
+        """Writes <prefix>_captions.txt (the first 12 test images' captions and a reference each) and, for
+        pictures, <prefix>_captions.png (the images with them) and, when the agent attends, one
+        <prefix>_attention_<k>.png per image: its attention for each word of its caption (one panel a word,
+        rlkit.envs.caption_attention); a caption without words has no figure."""
+        out_dir, n = Path(out_dir), min(12, len(self.inputs))
         pred = agent.act(np.asarray(self.inputs[:n])[None], explore=False)[0]
-        hyps = [sentence(p, self.vocab) for p in pred]
-        sheet = caption_sheet(self.inputs[:n], hyps, [c[0] for c in self.captions[:n]])
-        return [save_png(sheet, Path(out_dir) / f"{prefix}_captions.png")]
+        hyps, refs = [sentence(p, self.vocab) for p in pred], [c[0] for c in self.captions[:n]]
+        out_dir.mkdir(parents=True, exist_ok=True)
+        text = out_dir / f"{prefix}_captions.txt"
+        text.write_text("".join(f"{k}: {h}\nref: {r}\n\n" for k, (h, r) in enumerate(zip(hyps, refs))))
+        if self.inputs.dtype != np.uint8:  # feature vectors: no picture to draw
+            return [text]
+        sheet = caption_sheet(self.inputs[:n], hyps, refs)
+        paths = [text, save_png(sheet, out_dir / f"{prefix}_captions.png")]
+        for k in range(n if callable(getattr(agent, "translate", None)) else 0):
+            ids, weights = agent.translate(self.inputs[k])
+            if weights is None:
+                break
+            words = words_of(ids, self.vocab)
+            if words:
+                figure = attention_panels(self.inputs[k], weights, words)
+                paths.append(save_png(figure, out_dir / f"{prefix}_attention_{k}.png"))
+        return paths
 
 
 class ShapesCaptionsEnv(CaptionsEnv):
