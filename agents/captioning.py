@@ -79,8 +79,9 @@ def caption_shapes(ctx: AgentContext) -> tuple[int, int]:
         "an image-captioning env (observation: images (batch, C, H, W) or features (batch, D); action: "
         "caption ids (batch, length))"
     )
-    rank = len(getattr(ctx.observation_space, "shape", None) or ())
-    check_sequence_spaces(ctx, rank if rank in (2, 4) else 4, False, needs, "env=shapes_captions")
+    obs = ctx.observation_space
+    features = len(getattr(obs, "shape", None) or ()) == 2 and np.issubdtype(obs.dtype, np.floating)
+    check_sequence_spaces(ctx, 2 if features else 4, False, needs, "env=shapes_captions")  # not token ids
     act = ctx.action_space
     return int(act.high.max()) + 1, int(act.shape[1])
 
