@@ -13,7 +13,6 @@ from hypothesis import strategies as st
 from rlkit.core.errors import UserError
 from rlkit.core.replay.buffers import FrameReplayBuffer, ReplayBuffer, make_replay_buffer, nstep_targets
 from rlkit.core.types import Transition
-from rlkit.core.vector import SerialVectorEnv
 
 FRAME = (2, 3)
 IDS = gym.spaces.Discrete(10**9)  # actions are unique transition ids, so a sample says which one it is
@@ -267,51 +266,8 @@ def test_state_dict_round_trips_through_a_weights_only_checkpoint(tmp_path, fram
         )
 
 
-def test_a_million_atari_transitions_fit_in_7_2_gb() -> None:
-    space = gym.spaces.Box(0, 255, (4, 84, 84), np.uint8)
-    buf = make_replay_buffer(1_000_000, space, gym.spaces.Discrete(18), 1, frame_stack=4)
-    naive = 2 * 1_000_000 * 4 * 84 * 84
-    assert buf.nbytes <= 7.2e9 and buf.nbytes < naive / 7.5
-    del buf
-
-
-def test_bad_arguments_name_the_key() -> None:
-    space = stack_space(4)
-    with pytest.raises(UserError, match="capacity=0"):
-        make_replay_buffer(0, space, IDS, 1)
-    with pytest.raises(UserError, match="n_step=0"):
-        make_replay_buffer(10, space, IDS, 1, n_step=0)
-    with pytest.raises(UserError, match="gamma=1.5"):
-        make_replay_buffer(10, space, IDS, 1, gamma=1.5)
-    with pytest.raises(UserError, match="frame_stack=3"):
-        make_replay_buffer(10, space, IDS, 1, frame_stack=3)
-    with pytest.raises(UserError, match="Dict"):
-        make_replay_buffer(10, gym.spaces.Dict({"a": space}), IDS, 1)
-    empty = make_replay_buffer(10, space, IDS, 1, frame_stack=4)
-    with pytest.raises(ValueError, match="no complete transition"):
-        empty.sample(2)
-
-
 def test_stacks_that_do_not_roll_are_refused() -> None:
     buf = make_replay_buffer(10, stack_space(2), IDS, 1, frame_stack=2)
     add_step(buf, labelled(1, 2), 0, 0.0, labelled(2, 3))
     with pytest.raises(UserError, match="rolling frame stacks"):
         add_step(buf, labelled(5, 6), 1, 0.0, labelled(6, 7))  # same episode, but not the previous next_obs
-
-
-def test_discrete_observations_from_the_runner_vector_env() -> None:
-    envs = SerialVectorEnv([lambda: gym.make("FrozenLake-v1", is_slippery=False)] * 2)
-    buf = make_replay_buffer(500, envs.single_observation_space, envs.single_action_space, 2, gamma=0.5)
-    rng, obs = np.random.default_rng(0), envs.reset(seed=0)
-    seen = {}  # (obs, action) -> (next obs, terminated): the env is deterministic
-    for _ in range(100):
-        action = rng.integers(4, size=2)
-        out = envs.step(action)
-        buf.add(Transition(obs, action, out.reward, out.next_obs, out.terminated, out.truncated))
-        for i in range(2):
-            seen[int(obs[i]), int(action[i])] = (int(out.next_obs[i]), bool(out.terminated[i]))
-        obs = out.obs
-    s = buf.sample(256)
-    assert s.obs.shape == (256,) and s.obs.dtype == np.int64 and s.action.dtype == np.int64
-    for o, a, n, d in zip(s.obs.tolist(), s.action.tolist(), s.next_obs.tolist(), s.discount.tolist()):
-        assert seen[o, a] == (n, d == 0.0)
