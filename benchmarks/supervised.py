@@ -57,10 +57,26 @@ TASKS |= {  # issue 6 part B; the figure is METRIC[name] (default accuracy) of t
 METRIC = {"char": "bpc", "char_full": "bpc", "ar": "mse", "lstm_ts": "mse"}
 
 
+def task_runner(overrides: list[str], run_dir: Path):
+    """The runner the CLI builds for `overrides` (``ui=none num_threads=1`` first), writing to `run_dir`."""
+    return build_runner(compose_config(["ui=none", "num_threads=1", *overrides]), run_dir)
+
+
+def task_arguments(description: str, steps: int) -> argparse.Namespace:
+    """--task, --steps, --rounds of the single-task benchmarks (supervised_floor.py, supervised_steps.py);
+    sets torch's one thread."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--task", default="softmax", choices=list(TASKS))
+    parser.add_argument("--steps", type=int, default=steps)
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    return args
+
+
 def run_rlkit(overrides: list[str], run_dir: Path, metric: str = "accuracy") -> dict:
     """The CLI's run in-process; times runner.train() (the final evaluation included)."""
-    cfg = compose_config(["ui=none", "num_threads=1", *overrides])
-    runner = build_runner(cfg, run_dir)
+    runner = task_runner(overrides, run_dir)
     t0, c0 = time.perf_counter(), time.process_time()
     counters = runner.train()
     wall = time.perf_counter() - t0
@@ -89,15 +105,9 @@ def run_bare(overrides: list[str], steps: int) -> dict:
     model = MODELS[agent_cfg.model](x_all.shape[1:], (len(train_env.class_names),), agent_cfg, pixels)
     opt_cls = torch.optim.Adam if agent_cfg.optimizer == "adam" else torch.optim.SGD
     opt = opt_cls(model.parameters(), lr=agent_cfg.lr)
-    rng = np.random.default_rng(cfg.seed)
     t0, c0 = time.perf_counter(), time.process_time()
-    order, pos = rng.permutation(len(x_all)), 0
     model.train()
-    for _ in range(steps):
-        if pos >= len(order):
-            order, pos = rng.permutation(len(x_all)), 0
-        rows = order[pos : pos + b]
-        pos += b
+    for rows in _minibatches(x_all, b, steps, cfg.seed):
         logits = model(torch.from_numpy(x_all[rows]))
         loss = masked_cross_entropy(logits, torch.from_numpy(y_all[rows]), None)  # every row real
         opt.zero_grad()

@@ -12,27 +12,21 @@ Alternating in one process, CPU time per step (medians over rounds) of one task'
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).parent))
-from supervised import TASKS, run_bare  # noqa: E402  (the bare loops of benchmarks/supervised.py)
+from supervised import TASKS, run_bare, task_arguments, task_runner  # noqa: E402  (benchmarks/supervised.py)
 
 from rlkit.core.types import Transition  # noqa: E402
-from rlkit.frontend.app import build_runner  # noqa: E402
-from rlkit.frontend.compose import compose_config  # noqa: E402
 
 
 def make_runner(overrides: list[str], steps: int):
     """The CLI's runner for the task, in a temporary run directory."""
-    cfg = compose_config(["ui=none", "num_threads=1", *overrides, f"total_steps={steps}"])
-    return build_runner(cfg, Path(tempfile.mkdtemp()) / "run")
+    return task_runner([*overrides, f"total_steps={steps}"], Path(tempfile.mkdtemp()) / "run")
 
 
 def runner_cpu(overrides: list[str], steps: int) -> float:
@@ -74,12 +68,7 @@ def by_hand_cpu(overrides: list[str], steps: int, cached: bool) -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="softmax", choices=list(TASKS))
-    parser.add_argument("--steps", type=int, default=900)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+    args = task_arguments(__doc__.splitlines()[0], steps=900)
     overrides, n = TASKS[args.task][0], args.steps
     ways = {
         "runner": lambda: runner_cpu(overrides, n),

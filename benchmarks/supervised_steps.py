@@ -15,7 +15,6 @@ The counters themselves cost about 0.2-0.5 us each (printed as `timer`); a step 
 
 from __future__ import annotations
 
-import argparse
 import statistics
 import sys
 import tempfile
@@ -23,13 +22,8 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-import torch
-
 sys.path.insert(0, str(Path(__file__).parent))
-from supervised import TASKS, run_bare  # noqa: E402  (the bare loops of benchmarks/supervised.py)
-
-from rlkit.frontend.app import build_runner  # noqa: E402
-from rlkit.frontend.compose import compose_config  # noqa: E402
+from supervised import TASKS, run_bare, task_arguments, task_runner  # noqa: E402  (benchmarks/supervised.py)
 
 PARTS = ("act", "vector_step", "env_step", "update", "evaluate", "save")
 
@@ -50,8 +44,7 @@ def timed(fn, totals: dict[str, int], key: str):
 
 def run_instrumented(overrides: list[str], steps: int, run_dir: Path) -> dict[str, float]:
     """CPU seconds of runner.train() and of each part, for a run of `steps` env steps."""
-    cfg = compose_config(["ui=none", "num_threads=1", *overrides, f"total_steps={steps}"])
-    runner = build_runner(cfg, run_dir)
+    runner = task_runner([*overrides, f"total_steps={steps}"], run_dir)
     totals: dict[str, int] = defaultdict(int)
     agent, envs = runner.agent, runner.envs
     agent.act = timed(agent.act, totals, "act")
@@ -82,12 +75,7 @@ def timer_cost() -> float:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--task", default="softmax", choices=list(TASKS))
-    parser.add_argument("--steps", type=int, default=450)
-    parser.add_argument("--rounds", type=int, default=5)
-    args = parser.parse_args()
-    torch.set_num_threads(1)
+    args = task_arguments(__doc__.splitlines()[0], steps=450)
     overrides = TASKS[args.task][0]
     runs: dict[str, list] = {"short": [], "long": [], "bare_short": [], "bare_long": []}
     with tempfile.TemporaryDirectory() as tmp:
@@ -102,12 +90,10 @@ def main() -> None:
     print(f"task {args.task}: {args.steps} and {2 * args.steps} steps, {args.rounds} rounds, CPU medians")
     print(f"timer {timer_cost() * 1e6:.2f} us per call")
     print(f"{'part':<14}{'per step us':>12}{'per run ms':>12}")
-    for key in (*PARTS, "total"):
-        slope = (med["long"][key] - med["short"][key]) / args.steps
-        fixed = med["short"][key] - slope * args.steps
-        print(f"{key:<14}{slope * 1e6:>12.1f}{fixed * 1e3:>12.1f}")
     slope = {k: (med["long"][k] - med["short"][k]) / args.steps for k in med["long"]}
-    fixed = {k: med["short"][k] - slope[k] * args.steps for k in slope}
+    for key in (*PARTS, "total"):
+        fixed = med["short"][key] - slope[key] * args.steps
+        print(f"{key:<14}{slope[key] * 1e6:>12.1f}{fixed * 1e3:>12.1f}")
     rest = slope["total"] - slope["act"] - slope["vector_step"] - slope["update"] - slope["save"]
     rest -= slope["evaluate"]
     print(f"{'wrappers+vec':<14}{(slope['vector_step'] - slope['env_step']) * 1e6:>12.1f}")
