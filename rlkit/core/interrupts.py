@@ -38,6 +38,16 @@ def _in_main_thread() -> bool:
     return threading.current_thread() is threading.main_thread()
 
 
+def _set_stop_handlers(handler: Callable[[int, object], object]) -> dict[int, object]:
+    """Sets `handler` for each stop signal; the handlers it replaced (for _put_back)."""
+    return {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
+
+
+def _put_back(previous: dict[int, object]) -> None:
+    for signum, old in previous.items():
+        signal.signal(signum, old)
+
+
 def catch_sigint(on_sigint: Callable[[], None]) -> Callable[[], None]:
     """Calls `on_sigint()` on each Ctrl-C or SIGTERM instead of stopping; returns the function that puts back
     the previous handlers."""
@@ -48,13 +58,8 @@ def catch_sigint(on_sigint: Callable[[], None]) -> Callable[[], None]:
         _noted(signum)
         on_sigint()
 
-    previous = {signum: signal.signal(signum, handler) for signum in STOP_SIGNALS}
-
-    def restore() -> None:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
-
-    return restore
+    previous = _set_stop_handlers(handler)
+    return lambda: _put_back(previous)
 
 
 def _raise_interrupt(signum: int, frame: object) -> None:
@@ -84,12 +89,11 @@ def sigint_deferred() -> Iterator[None]:
         yield
         return
     received: list[int] = []
-    previous = {signum: signal.signal(signum, lambda s, frame: received.append(s)) for signum in STOP_SIGNALS}
+    previous = _set_stop_handlers(lambda s, frame: received.append(s))
     try:
         yield
     finally:
-        for signum, old in previous.items():
-            signal.signal(signum, old)
+        _put_back(previous)
         for signum in dict.fromkeys(received):  # each signal once, in the order they came
             old = previous[signum]
             if callable(old):
