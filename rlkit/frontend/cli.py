@@ -222,24 +222,18 @@ def _dispatch(command: str, rest: list[str]) -> int:
     rest = home_expanded(rest, quote=command == "train")
     if command == "bench":
         return bench_main(rest)
-    if command == "data":
-        if "-h" in rest or "--help" in rest:
-            print(data_help())
-            return 0
-        return data_command(rest)
     if command == "sweep":
         return sweep_main(rest)
-    if command in ("play", "eval"):
-        if "-h" in rest or "--help" in rest:
-            print(command_help(command))
-            return 0
-        if command == "play":
-            return play_command(rest)
-
-        return eval_command(rest)
-    if "-h" in rest or "--help" in rest:
-        print(train_help())
+    if "-h" in rest or "--help" in rest:  # (bench and sweep answer it themselves)
+        helps = {"data": data_help, "train": train_help}
+        print(helps[command]() if command in helps else command_help(command))
         return 0
+    if command == "data":
+        return data_command(rest)
+    if command == "play":
+        return play_command(rest)
+    if command == "eval":
+        return eval_command(rest)
     validate(compose_config(rest))  # fails here, in one line, on a bad name, key, type or range
     return _train(rewrite_overrides(rest))
 
