@@ -89,9 +89,11 @@ def bare_cyclegan(agent: CycleGanAgent, env, steps: int) -> None:
     d_opts = [torch.optim.Adam(d.parameters(), lr=cfg.lr, betas=betas) for d in (d_a, d_b)]
     rng = np.random.default_rng(0)
     histories = [ImageHistory(cfg.history, rng) for _ in range(2)]
-    sets = [[(x, x) for x in images] for images in (env.a_images, env.b_images)]  # A, then B: the env's order
     for _ in range(steps):
-        real_a, real_b = (to_net(data.random_crop_pairs(s, env.batch_size, env.crop, rng)[0]) for s in sets)
+        real_a, real_b = (
+            to_net(data.random_crops(images, env.batch_size, env.crop, rng))  # A, then B: the env's order
+            for images in (env.a_images, env.b_images)
+        )
         for d in (d_a, d_b):
             d.requires_grad_(False)
         fake_b, fake_a = g_ab(real_a), g_ba(real_b)
