@@ -19,6 +19,8 @@ import json
 import time
 from pathlib import Path
 
+from image2image_speed import speed  # benchmarks/, the script's folder
+
 from rlkit.agents.pix2pix import Pix2PixAgent
 from rlkit.envs import image2image_data as data
 from rlkit.envs.image2image import image_scores
@@ -98,8 +100,6 @@ def main() -> None:
             print(json.dumps(results[-1]), flush=True)
             (args.out / "results.json").write_text(json.dumps(results, indent=1))
     if args.speed:  # the colorize row of benchmarks/image2image_speed.py (which has the other tasks' rows)
-        from image2image_speed import speed
-
         sp = speed("colorize", args.speed_steps, args.speed_rounds)
         print(json.dumps(sp), flush=True)
         print(

@@ -90,11 +90,9 @@ def bare_cyclegan(agent: CycleGanAgent, env, steps: int) -> None:
     rng = np.random.default_rng(0)
     histories = [ImageHistory(cfg.history, rng) for _ in range(2)]
     for _ in range(steps):
-        real_a = to_net(
-            data.random_crop_pairs([(x, x) for x in env.a_images], env.batch_size, env.crop, rng)[0]
-        )
-        real_b = to_net(
-            data.random_crop_pairs([(x, x) for x in env.b_images], env.batch_size, env.crop, rng)[0]
+        real_a, real_b = (
+            to_net(data.random_crops(images, env.batch_size, env.crop, rng))  # A, then B: the env's order
+            for images in (env.a_images, env.b_images)
         )
         for d in (d_a, d_b):
             d.requires_grad_(False)

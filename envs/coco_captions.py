@@ -172,8 +172,8 @@ def read_cs231n(path: Path, split: str, limit: int | None) -> tuple[np.ndarray, 
     for row, image in zip(ids[captions], image_idxs):
         row = row[1:] if len(row) and row[0] == BOS else row
         end = np.flatnonzero((row == EOS) | (row == PAD))
-        words = row[: end[0]] if len(end) else row
-        texts.setdefault(int(image), []).append(" ".join(vocab[i] for i in words))
+        body = row[: end[0]] if len(end) else row
+        texts.setdefault(int(image), []).append(" ".join(vocab[i] for i in body))
     kept = sorted(texts)[:limit]
     if not kept:
         raise UserError(f"{path} has no {name} caption")

@@ -91,13 +91,11 @@ class UnpairedEnv(CropEpochs, SupervisedEnv):
         if split == "train":
             inputs, targets = self._random_crops(np.random.default_rng(0))
         else:
-            inputs = data.fixed_crop_pairs([(x, x) for x in self.a_images], crop, eval_crops_per_image)[0]
+            inputs = data.fixed_crops(self.a_images, crop, eval_crops_per_image)
             if self.b_images is None:
                 targets = sepia(inputs)
             else:
-                targets = data.fixed_crop_pairs([(x, x) for x in self.b_images], crop, eval_crops_per_image)[
-                    0
-                ]
+                targets = data.fixed_crops(self.b_images, crop, eval_crops_per_image)
                 targets = np.resize(targets, inputs.shape)  # as many B as A crops (repeated when fewer)
             inputs, targets = chw(inputs), chw(targets)
         super().__init__(
@@ -112,8 +110,8 @@ class UnpairedEnv(CropEpochs, SupervisedEnv):
 
     def _random_crops(self, rng: np.random.Generator) -> tuple[np.ndarray, np.ndarray]:
         n, crop = self.crops_per_epoch, self.crop
-        a = data.random_crop_pairs([(x, x) for x in self.a_images], n, crop, rng)[0]
-        b = data.random_crop_pairs([(x, x) for x in self.b_images], n, crop, rng)[0]
+        a = data.random_crops(self.a_images, n, crop, rng)
+        b = data.random_crops(self.b_images, n, crop, rng)
         return chw(a), chw(b)
 
     def score(self, pred: np.ndarray, target: np.ndarray, mask: np.ndarray) -> dict[str, float]:

@@ -24,12 +24,13 @@ CHUNK = 2_000_000  # entries of the padded IoU array matched at once (images, de
 
 
 def iou_matrix(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(N, M) IoU of (N, 4) and (M, 4) boxes (x1, y1, x2, y2)."""
-    lt = np.maximum(a[:, None, :2], b[None, :, :2])
-    rb = np.minimum(a[:, None, 2:], b[None, :, 2:])
+    """(..., N, M) IoU of (..., N, 4) and (..., M, 4) boxes (x1, y1, x2, y2): (N, M) for two lists of boxes,
+    (I, N, M) for I images' lists at once."""
+    lt = np.maximum(a[..., :, None, :2], b[..., None, :, :2])
+    rb = np.minimum(a[..., :, None, 2:], b[..., None, :, 2:])
     inter = np.clip(rb - lt, 0, None).prod(axis=-1)
-    area = lambda x: np.clip(x[:, 2] - x[:, 0], 0, None) * np.clip(x[:, 3] - x[:, 1], 0, None)  # noqa: E731
-    return inter / np.maximum(area(a)[:, None] + area(b)[None, :] - inter, 1e-9)
+    area = lambda x: np.clip(x[..., 2] - x[..., 0], 0, None) * np.clip(x[..., 3] - x[..., 1], 0, None)  # noqa: E731
+    return inter / np.maximum(area(a)[..., :, None] + area(b)[..., None, :] - inter, 1e-9)
 
 
 def match_detections(
@@ -97,7 +98,7 @@ def _greedy(d_all, d_img, d_cls, rank, g_all, g_img, g_cls, thr, tp, n_images) -
         truth[g_img[gi] - lo, g_rank[gi]] = g_all[gi, :4]
         gcls = np.full((m, g_max), -1, dtype=np.int64)
         gcls[g_img[gi] - lo, g_rank[gi]] = g_cls[gi]
-        ious = np.where(dcls[:, :, None] == gcls[:, None, :], _iou_batched(boxes, truth), -1.0)
+        ious = np.where(dcls[:, :, None] == gcls[:, None, :], iou_matrix(boxes, truth), -1.0)
         hits = np.zeros((len(thr), m, k_max), dtype=bool)
         used = np.zeros((len(thr), m, g_max), dtype=bool)
         for k in range(k_max):
@@ -111,15 +112,6 @@ def _greedy(d_all, d_img, d_cls, rank, g_all, g_img, g_cls, thr, tp, n_images) -
             t, r = np.nonzero(hit)
             used[t, rows[r], best[t, r]] = True
         tp[:, di] = hits[:, d_img[di] - lo, rank[di]]
-
-
-def _iou_batched(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """(I, N, M) IoU of (I, N, 4) and (I, M, 4) boxes: iou_matrix image by image, the same arithmetic."""
-    lt = np.maximum(a[:, :, None, :2], b[:, None, :, :2])
-    rb = np.minimum(a[:, :, None, 2:], b[:, None, :, 2:])
-    inter = np.clip(rb - lt, 0, None).prod(axis=-1)
-    area = lambda x: np.clip(x[..., 2] - x[..., 0], 0, None) * np.clip(x[..., 3] - x[..., 1], 0, None)  # noqa: E731
-    return inter / np.maximum(area(a)[:, :, None] + area(b)[:, None, :] - inter, 1e-9)
 
 
 def precision_recall(tp: np.ndarray, n_gt: int) -> tuple[np.ndarray, np.ndarray]:

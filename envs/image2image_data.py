@@ -14,7 +14,8 @@
   `<root>/val/` (`load_ab_folder`), CycleGAN's `<root>/trainA`, `trainB`, `testA`, `testB`
   (`load_unpaired_folder`). `write_processed` is `rlkit data pix2pix` (rlkit.frontend.data_command).
 * Crops: `random_crop_pairs` (training: random windows and horizontal flips, the same for A and B) and
-  `fixed_crop_pairs` (evaluation: the same windows every time).
+  `fixed_crop_pairs` (evaluation: the same windows every time); `random_crops` and `fixed_crops` for one set
+  of images (unpaired data).
 """
 
 from __future__ import annotations
@@ -253,6 +254,16 @@ def fixed_crop_pairs(
             a_out.append(a[top : top + crop, left : left + crop])
             b_out.append(b[top : top + crop, left : left + crop])
     return np.stack(a_out), np.stack(b_out)
+
+
+def random_crops(images: list[np.ndarray], n: int, crop: int, rng: np.random.Generator) -> np.ndarray:
+    """random_crop_pairs of one set of images (unpaired data): the n windows, uint8 (n, crop, crop, 3)."""
+    return random_crop_pairs([(x, x) for x in images], n, crop, rng)[0]
+
+
+def fixed_crops(images: list[np.ndarray], crop: int, per_image: int = 4) -> np.ndarray:
+    """fixed_crop_pairs of one set of images (unpaired data): the windows, uint8 (n, crop, crop, 3)."""
+    return fixed_crop_pairs([(x, x) for x in images], crop, per_image)[0]
 
 
 def write_train_val(
