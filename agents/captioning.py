@@ -22,6 +22,7 @@ import numpy as np
 import torch
 from torch import nn
 
+from rlkit.agents.model_agent import flat_batch
 from rlkit.agents.seq2seq import Seq2SeqAgent, check_sequence_spaces, decoder_checks
 from rlkit.agents.seq2seq_nets import Decoder
 from rlkit.core.errors import UserError, check_ranges
@@ -141,4 +142,4 @@ class CaptioningAgent(Seq2SeqAgent):
 
     def inputs(self, obs: np.ndarray) -> torch.Tensor:
         """Images (num_envs * batch, C, H, W), still uint8 (the network scales them), or features (.., D)."""
-        return torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1)
+        return flat_batch(obs, self.device)

@@ -20,7 +20,7 @@ import torch.nn.functional as F
 from gymnasium import spaces
 from torch import nn
 
-from rlkit.agents.model_agent import ModelCheckpointMixin, host_tensor, masked_mean, masked_sum_mean
+from rlkit.agents.model_agent import ModelCheckpointMixin, flat_batch, masked_mean, masked_sum_mean
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.lazy import LazyMetric
 from rlkit.core.seeding import RandomStream
@@ -128,8 +128,7 @@ class CharRNNAgent(ModelCheckpointMixin):
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         with self.rng:
-            obs = np.asarray(obs)
-            return self.model(host_tensor(obs.reshape(-1, *obs.shape[2:]), self.device))
+            return self.model(flat_batch(obs, self.device))
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Log-probabilities of the next char: (num_envs, batch, num_steps, vocab) float32."""

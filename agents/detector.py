@@ -27,7 +27,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.detection_ops import batched_nms, box_iou, decode_boxes, encode_boxes, make_anchors
-from rlkit.agents.model_agent import ModelCheckpointMixin
+from rlkit.agents.model_agent import ModelCheckpointMixin, flat_batch
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
 from rlkit.core.types import AgentContext
@@ -188,9 +188,8 @@ class DetectorAgent(ModelCheckpointMixin):
         return self._anchors[key]
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
-        x = torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1)
         with self.rng:
-            return self.model(x)
+            return self.model(flat_batch(obs, self.device))
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
         """Detections for each env's minibatch: (num_envs, batch, max_detections, 6); NMS when greedy."""

@@ -32,7 +32,7 @@ from gymnasium import spaces
 from torch import nn
 
 from rlkit.agents.embedding_losses import center_loss, mine_triplets, triplet_loss, update_centers
-from rlkit.agents.model_agent import ModelCheckpointMixin, masked_mean
+from rlkit.agents.model_agent import ModelCheckpointMixin, flat_batch, masked_mean
 from rlkit.agents.supervised_models import MODELS
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.seeding import RandomStream
@@ -149,9 +149,8 @@ class EmbeddingAgent(ModelCheckpointMixin):
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         """Features of (num_envs, batch, ...) observations, as (num_envs * batch, dim)."""
-        x = torch.as_tensor(np.asarray(obs), device=self.device)
         with self.rng:
-            return self.model(x.flatten(0, 1))
+            return self.model(flat_batch(obs, self.device))
 
     def _answer(self, feats: torch.Tensor) -> np.ndarray:
         emb = F.normalize(feats.detach(), dim=1)

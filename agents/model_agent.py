@@ -64,8 +64,15 @@ def host_tensor(array: np.ndarray, device: torch.device) -> torch.Tensor:
     return torch.as_tensor(array, device=device)
 
 
+def flat_batch(obs: np.ndarray, device: torch.device) -> torch.Tensor:
+    """(num_envs, batch, ...) observations as one (num_envs * batch, ...) tensor on `device` (host_tensor)."""
+    obs = np.asarray(obs)
+    return host_tensor(obs.reshape(-1, *obs.shape[2:]), device)
+
+
 def masked_mean(values: torch.Tensor, mask: torch.Tensor | None) -> float:
-    """Mean of `values` over the rows where mask is 1 (0 when there are none; mask None: every row)."""
+    """Mean of `values` over the entries where mask (of values' shape, or (N,) rows) is 1 (0 when there are
+    none; mask None: every row)."""
     return float(masked_sum_mean(values.float(), mask))
 
 
@@ -104,12 +111,16 @@ class ModelCheckpointMixin:
             self.model.train()
             out = self._output(tr.obs)
         self._forward = None
-        dev = self.device
-        targets = host_tensor(np.concatenate([i["targets"] for i in tr.info]), dev)
+        return tr, out, *self._revealed(tr, none_if_full)
+
+    def _revealed(self, tr: Transition, none_if_full: bool = False) -> tuple[torch.Tensor, Any]:
+        """(targets, float mask of real rows) a minibatch's info reveals, all envs' concatenated; with
+        `none_if_full`, the mask is None when every row is real."""
+        targets = host_tensor(np.concatenate([i["targets"] for i in tr.info]), self.device)
         rows = np.concatenate([i["mask"] for i in tr.info]) if len(tr.info) > 1 else tr.info[0]["mask"]
         if none_if_full and rows.all():
-            return tr, out, targets, None
-        return tr, out, targets, torch.as_tensor(rows, device=dev, dtype=torch.float32)
+            return targets, None
+        return targets, torch.as_tensor(rows, device=self.device, dtype=torch.float32)
 
     def _step(self, loss: torch.Tensor, grad_clip: float | None = None) -> float:
         """One optimiser step on `loss` (gradient norm clipped to `grad_clip`); returns the loss, or raises

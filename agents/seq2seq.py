@@ -27,7 +27,7 @@ import numpy as np
 import torch
 from gymnasium import spaces
 
-from rlkit.agents.model_agent import ModelCheckpointMixin, masked_mean
+from rlkit.agents.model_agent import ModelCheckpointMixin, flat_batch, masked_mean
 from rlkit.agents.seq2seq_nets import ATTENTIONS, CELLS, Seq2Seq
 from rlkit.agents.seq2seq_search import beam_search, greedy
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
@@ -161,7 +161,7 @@ class Seq2SeqAgent(ModelCheckpointMixin):
 
     def inputs(self, obs: np.ndarray) -> torch.Tensor:
         """The network's input for observations (num_envs, batch, ...): (num_envs * batch, ...)."""
-        return torch.as_tensor(np.asarray(obs), device=self.device).flatten(0, 1).long()
+        return flat_batch(obs, self.device).long()
 
     def decode(self, src: torch.Tensor, beam: int) -> tuple[torch.Tensor, Any]:
         """(ids (B, answer_len), attention (B, answer_len, S) or None) of source ids (B, S), in eval mode."""
@@ -196,16 +196,14 @@ class Seq2SeqAgent(ModelCheckpointMixin):
         tr, self._batch = self._batch, None
         if tr is None:
             return {}
-        dev = self.device
         src = self.inputs(tr.obs)
-        targets = torch.as_tensor(np.concatenate([i["targets"] for i in tr.info]), device=dev).long()
-        rows = torch.as_tensor(np.concatenate([i["mask"] for i in tr.info]), device=dev, dtype=torch.float32)
+        targets, rows = self._revealed(tr)
+        targets = targets.long()
         prev = torch.cat([torch.full_like(targets[:, :1], BOS), targets[:, :-1]], dim=1)
         self.model.train()
         with self.rng:
             logp = self.model(src, prev)
         loss, words = teacher_forcing_nll(logp, targets, rows)
-        hit = (logp.detach().argmax(-1) == targets).float()
-        accuracy = masked_mean(hit[words], torch.ones_like(hit[words]))
+        accuracy = masked_mean(logp.detach().argmax(-1) == targets, words)  # no boolean indexing: no sync
         value = self._step(loss, self.cfg.grad_clip)
         return {"loss": value, "perplexity": math.exp(min(value, 50.0)), "word_accuracy": accuracy}

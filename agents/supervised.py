@@ -22,7 +22,7 @@ from gymnasium import spaces
 
 from rlkit.agents.model_agent import (
     ModelCheckpointMixin,
-    host_tensor,
+    flat_batch,
     masked_cross_entropy,
     masked_mean,
     masked_mse,
@@ -150,8 +150,7 @@ class SupervisedAgent(ModelCheckpointMixin):
 
     def _output(self, obs: np.ndarray) -> torch.Tensor:
         """The model's output for (num_envs, batch, ...) observations, as (num_envs * batch, ...)."""
-        obs = np.asarray(obs)
-        x = host_tensor(obs.reshape(-1, *obs.shape[2:]), self.device)
+        x = flat_batch(obs, self.device)
         if not self._draws:
             return self.model(x)
         with self.rng:
