@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 import torch
+from supervised import minibatches  # benchmarks/, the script's folder
 
 from rlkit.agents.detector import DetectorAgent, DetectorConfig, DetectorNet, anchor_targets, detection_loss
 from rlkit.core.types import AgentContext
@@ -88,15 +89,9 @@ def run_bare(steps: int, seed: int) -> dict:
     opt = torch.optim.Adam(model.parameters(), lr=dcfg.lr)
     x, t, b = train_env.images, torch.from_numpy(train_env.targets), train_env.batch_size
     anchors = helper.anchors(*x.shape[-2:])
-    rng = np.random.default_rng(seed)
-    order, pos = rng.permutation(len(x)), 0
     t0, c0 = time.perf_counter(), time.process_time()
     model.train()
-    for _ in range(steps):
-        if pos >= len(order):
-            order, pos = rng.permutation(len(x)), 0
-        rows = order[pos : pos + b]
-        pos += b
+    for rows in minibatches(x, b, steps, seed):
         out = model(torch.from_numpy(x[rows]))
         pairs = [anchor_targets(anchors, t[r], dcfg.pos_iou, dcfg.neg_iou) for r in rows]
         labels, offsets = torch.stack([p[0] for p in pairs]), torch.stack([p[1] for p in pairs])

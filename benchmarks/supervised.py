@@ -107,7 +107,7 @@ def run_bare(overrides: list[str], steps: int) -> dict:
     opt = opt_cls(model.parameters(), lr=agent_cfg.lr)
     t0, c0 = time.perf_counter(), time.process_time()
     model.train()
-    for rows in _minibatches(x_all, b, steps, cfg.seed):
+    for rows in minibatches(x_all, b, steps, cfg.seed):
         logits = model(torch.from_numpy(x_all[rows]))
         loss = masked_cross_entropy(logits, torch.from_numpy(y_all[rows]), None)  # every row real
         opt.zero_grad()
@@ -128,7 +128,7 @@ def run_bare(overrides: list[str], steps: int) -> dict:
     }
 
 
-def _minibatches(x_all: np.ndarray, b: int, steps: int, seed: int):
+def minibatches(x_all: np.ndarray, b: int, steps: int, seed: int):
     """`steps` shuffled minibatch row indices, a new permutation per epoch (like the train env)."""
     rng = np.random.default_rng(seed)
     order, pos = rng.permutation(len(x_all)), 0
@@ -149,7 +149,7 @@ def run_bare_char(cfg, steps: int) -> dict:
     x_all, y_all, b = train_env.inputs, train_env.targets, train_env.batch_size
     t0, c0 = time.perf_counter(), time.process_time()
     model.train()
-    for rows in _minibatches(x_all, b, steps, cfg.seed):
+    for rows in minibatches(x_all, b, steps, cfg.seed):
         loss = masked_nll(model(torch.from_numpy(x_all[rows])), torch.from_numpy(y_all[rows]), None)
         opt.zero_grad()
         loss.backward()
@@ -177,7 +177,7 @@ def run_bare_forecast(cfg, steps: int) -> dict:
     opt = torch.optim.Adam(model.parameters(), lr=agent_cfg.lr)
     t0, c0 = time.perf_counter(), time.process_time()
     model.train()
-    for rows in _minibatches(x_all, b, steps, cfg.seed):
+    for rows in minibatches(x_all, b, steps, cfg.seed):
         loss = masked_mse(model(torch.from_numpy(x_all[rows])), torch.from_numpy(y_all[rows]), None)
         opt.zero_grad()
         loss.backward()
