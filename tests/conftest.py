@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 from collections.abc import Iterator
@@ -14,6 +15,11 @@ from rlkit.core.runner import Runner
 from rlkit.frontend.app import build_runner, train
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
+
+
+def read_metrics(run: Path) -> list[dict]:
+    """The records of a run's metrics.jsonl, in order."""
+    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 def train_in_process(run_dir: Path, *overrides: str) -> dict:

@@ -19,7 +19,7 @@ from rlkit.core.checkpoint import load_checkpoint
 from rlkit.envs import image2image_data as data
 from rlkit.envs.cyclegan import sepia
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update, one_line_error
+from tests.conftest import ctrl_c_at_update, one_line_error, read_metrics
 from tests.test_agent_global_state import global_state, make_agent
 
 TINY = [
@@ -40,10 +40,6 @@ TINY = [
 
 
 CROPS = ["env.kwargs.crop=32", "env.kwargs.crops_per_epoch=8", "env.kwargs.batch_size=4", "num_threads=1"]
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 def test_history_returns_new_images_until_full_then_a_stored_one_half_of_the_time() -> None:
@@ -88,7 +84,7 @@ def test_photo2sepia_run_logs_cycle_error_psnr_and_strips_and_play_writes_index(
     final = json.loads((run / "summary.json").read_text())["final_eval"]
     assert 0 < final["cycle_error"] < 1 and 0 < final["psnr"] < 100 and final["baseline_psnr"] > 15
     assert math.isclose(final["return_mean"], final["psnr"], rel_tol=1e-6)
-    logged = [m for m in metrics(run) if "train/cycle" in m]
+    logged = [m for m in read_metrics(run) if "train/cycle" in m]
     assert logged and all(
         math.isfinite(m["train/g_loss"]) and math.isfinite(m["train/d_loss"]) for m in logged
     )
@@ -135,7 +131,7 @@ def test_cyclegan_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Pat
     with ctrl_c_at_update(monkeypatch, CycleGanAgent, 5):  # mid-epoch, the history buffers full
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]
     for net in ("g_ab", "g_ba", "d_a", "d_b"):

@@ -20,7 +20,7 @@ from rlkit.envs.detection_metrics import detection_metrics, mean_ap
 from rlkit.envs.shapes_scenes import CLASSES, make_scenes
 from rlkit.envs.voc import VocEnv, read_annotation
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update, one_line_error
+from tests.conftest import ctrl_c_at_update, one_line_error, read_metrics
 
 SMALL = [
     "agent=detector",
@@ -131,18 +131,14 @@ def test_detection_loss_is_finite_without_objects_and_hard_negatives_are_counted
 
 
 # ----- through rlkit train, resume, play -------------------------------------------------------------------
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-
-
 def test_detector_trains_through_the_cli_and_reports_map(tmp_path: Path) -> None:
     run = tmp_path / "run"
     assert main(["train", *SMALL, "total_steps=4", "log_every=2", f"hydra.run.dir={run}"]) == 0
     summary = json.loads((run / "summary.json").read_text())
     assert summary["headline"]["key"] == "map50" and 0.0 <= summary["headline"]["value"] <= 1.0
-    final = [m for m in metrics(run) if "eval/map50" in m][-1]
+    final = [m for m in read_metrics(run) if "eval/map50" in m][-1]
     assert {"eval/map", "eval/map50_coco"} <= set(final)
-    assert any("train/loss" in m and "train/box_loss" in m for m in metrics(run))
+    assert any("train/loss" in m and "train/box_loss" in m for m in read_metrics(run))
     assert (run / "checkpoints" / "latest.pt").is_file()
 
 
@@ -154,7 +150,7 @@ def test_detector_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Pat
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["updates"] == 4
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]["model"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["model"]
     assert all(torch.equal(ref[k], resumed[k]) for k in ref)

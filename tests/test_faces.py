@@ -19,7 +19,7 @@ from rlkit.envs.identities import IdentitiesEnv, make_pairs, nn_accuracy
 from rlkit.envs.identities_plots import distance_report, to_2d
 from rlkit.envs.synthetic_faces import make_faces
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update, one_line_error
+from tests.conftest import ctrl_c_at_update, one_line_error, read_metrics
 
 TINY = [
     "agent=embedding",
@@ -33,10 +33,6 @@ TINY = [
     "env.kwargs.pairs=40",
     "env.kwargs.batch_size=16",
 ]
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 # ----- data, pairs, metrics ---------------------------------------------------------------------------------
@@ -110,9 +106,9 @@ def test_each_loss_trains_and_reports_verification(tmp_path: Path, loss: str) ->
     summary = json.loads((run / "summary.json").read_text())
     assert summary["headline"]["key"] == "verification_accuracy"
     assert 0.0 <= summary["headline"]["value"] <= 1.0
-    final = [m for m in metrics(run) if "eval/verification_accuracy" in m][-1]
+    final = [m for m in read_metrics(run) if "eval/verification_accuracy" in m][-1]
     assert {"eval/auc", "eval/eer", "eval/val_at_far", "eval/far"} <= set(final)
-    train = [m for m in metrics(run) if "train/loss" in m]
+    train = [m for m in read_metrics(run) if "train/loss" in m]
     extra = {"softmax": "train/accuracy", "center": "train/center_loss", "triplet": "train/triplets"}[loss]
     assert train and all(extra in m for m in train)
 
@@ -135,7 +131,7 @@ def test_center_loss_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: 
     with ctrl_c_at_update(monkeypatch, EmbeddingAgent, 4):
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]["model"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["model"]
     assert torch.count_nonzero(ref["centers"]) > 0  # the centers moved and are part of the checkpoint
@@ -200,7 +196,7 @@ def test_face_folder_trains_through_the_cli_and_a_bad_root_fails_in_one_line(tmp
     args = ["agent=embedding", "env=face_folder", "ui=none", "num_threads=1", "agent.hidden=8"]
     args += [f"env.kwargs.root={tmp_path / 'lfw'}", f"env.kwargs.pairs={pairs}", "env.kwargs.image_size=16"]
     assert main(["train", *args, "total_steps=2", f"hydra.run.dir={tmp_path / 'run'}"]) == 0
-    final = [m for m in metrics(tmp_path / "run") if "eval/auc" in m][-1]
+    final = [m for m in read_metrics(tmp_path / "run") if "eval/auc" in m][-1]
     assert 0 <= final["eval/verification_accuracy"] <= 1
     bad_root = f"env.kwargs.root={tmp_path / 'nope'}"
     err = one_line_error(capsys, ["train", *args[:5], bad_root, "total_steps=2"])

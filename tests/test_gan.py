@@ -20,7 +20,7 @@ from rlkit.core.types import AgentContext, Transition
 from rlkit.envs.gan import GaussianMixtureEnv, mixture_modes
 from rlkit.envs.gan_metrics import frechet_distance, mode_metrics
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update
+from tests.conftest import ctrl_c_at_update, read_metrics
 
 RING = ["env=gaussian_ring", "env.kwargs.batch_size=32", "env.kwargs.batches=5", "env.eval_kwargs.batches=2"]
 SMALL = ["agent=gan", "ui=none", "num_threads=1", "agent.noise_dim=8"]
@@ -136,10 +136,6 @@ def test_ring_env_reports_modes_at_the_end_of_an_epoch() -> None:
 
 
 # ----- item 4: through rlkit train, resume and play ---------------------------------------------------------
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
-
-
 def is_png(path: Path) -> bool:
     with Image.open(path) as image:
         image.verify()
@@ -152,7 +148,7 @@ def test_gan_trains_through_the_cli_with_metrics_and_sample_grids(tmp_path: Path
     task = RING if env == "ring" else ["env=digits_gan", "env.kwargs.limit=64", "env.kwargs.batch_size=32"]
     args = [*SMALL, *task, "total_steps=10", "eval.every=6", "log_every=5", f"hydra.run.dir={run}"]
     assert main(["train", *args]) == 0
-    rows = metrics(run)
+    rows = read_metrics(run)
     train = [r for r in rows if "train/d_loss" in r]
     assert train and {"train/g_loss", "train/d_real", "train/d_fake"} <= set(train[-1])
     evals = [r for r in rows if "eval/return_mean" in r]
@@ -179,7 +175,7 @@ def test_gan_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Path, mo
     state = load_checkpoint(run / "checkpoints" / "latest.pt")
     assert state["runner"]["step"] == 8 and state["agent"]["updates"] == 8
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]["generator"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["generator"]
     assert all(torch.equal(ref[k], resumed[k]) for k in ref)

@@ -19,7 +19,7 @@ from rlkit.agents.gan_nets import build_nets
 from rlkit.core.checkpoint import load_checkpoint
 from rlkit.core.types import AgentContext
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update, one_line_error
+from tests.conftest import ctrl_c_at_update, one_line_error, read_metrics
 from tests.envs.test_gan_images import write_folder, write_mnist
 
 
@@ -43,10 +43,6 @@ def env_args(env: str, tmp: Path) -> list[str]:
         return [f"env={env}", f"env.kwargs.data_dir={write_mnist(tmp / 'mnist')}", "env.kwargs.batch_size=16"]
     root = write_folder(tmp / "imgs", n=20)
     return [f"env={env}", f"env.kwargs.root={root}", "env.kwargs.size=8", "env.kwargs.batch_size=8"]
-
-
-def read_metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 @pytest.mark.parametrize(

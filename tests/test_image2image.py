@@ -26,7 +26,7 @@ from rlkit.core.checkpoint import load_checkpoint
 from rlkit.envs import image2image_data as data
 from rlkit.envs.image2image import Image2ImageEnv, fill_hole_with_mean, image_scores
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update, one_line_error
+from tests.conftest import ctrl_c_at_update, one_line_error, read_metrics
 
 TINY = [
     "env.kwargs.crop=32",
@@ -43,10 +43,6 @@ TINY = [
 
 def photo(h: int = 24, w: int = 32, seed: int = 0) -> np.ndarray:
     return np.random.default_rng(seed).integers(0, 256, (h, w, 3), dtype=np.uint8)
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 # ----- process.py operations and folder formats -----------------------------------------------------------
@@ -215,7 +211,7 @@ def test_smoke_runs_log_psnr_ssim_baselines_and_strips(tmp_path: Path, agent: st
     final = summary["final_eval"]
     assert summary["headline"]["key"] == "psnr" and 0 < final["psnr"] < 100 and 0 < final["ssim"] <= 1
     assert final["baseline_psnr"] > 5 and math.isclose(final["return_mean"], final["psnr"], rel_tol=1e-6)
-    logged = [m for m in metrics(run) if "train/l1" in m]
+    logged = [m for m in read_metrics(run) if "train/l1" in m]
     assert logged and all(math.isfinite(m["train/l1"]) for m in logged)
     strips = sorted((run / "samples").iterdir())
     with Image.open(strips[-1]) as im:  # 3 test crops of 32 px: input | output | target
@@ -271,7 +267,7 @@ def test_pix2pix_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Path
     with ctrl_c_at_update(monkeypatch, Pix2PixAgent, 4):
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]["generator"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["generator"]
     assert all(torch.equal(ref[k], resumed[k]) for k in ref)

@@ -22,7 +22,7 @@ from rlkit.core.tokens import BOS, EOS, PAD, UNK, words_of
 from rlkit.envs.translation import TranslationEnv, corpus_bleu
 from rlkit.envs.translation_data import LEXICON, toy_corpus, toy_vocabularies
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update
+from tests.conftest import ctrl_c_at_update, read_metrics
 
 SMALL = [
     "agent=seq2seq",
@@ -33,10 +33,6 @@ SMALL = [
     "agent.num_layers=1",
 ]
 TINY = ["env.kwargs.n_train=96", "env.kwargs.n_test=40", "env.kwargs.batch_size=32", "env.kwargs.max_len=20"]
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 # ----- data ----------------------------------------------------------------------------------------------
@@ -202,7 +198,7 @@ def test_trains_through_the_cli_with_bleu_and_perplexity(tmp_path: Path) -> None
     run = tmp_path / "run"
     args = [*SMALL, *TINY, "agent.beam=3", "agent.bidirectional=true", "total_steps=6", "eval.every=3"]
     assert main(["train", *args, "log_every=3", f"hydra.run.dir={run}"]) == 0
-    rows = metrics(run)
+    rows = read_metrics(run)
     evals = [r for r in rows if "eval/bleu" in r]
     assert [r["step"] for r in evals] == [3, 6]
     assert all(0 <= r["eval/bleu"] <= 100 and r["eval/return_mean"] == r["eval/bleu"] for r in evals)
@@ -221,7 +217,7 @@ def test_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Path, monkey
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["updates"] == 2
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]["model"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["model"]
     assert all(torch.equal(ref[k], resumed[k]) for k in ref)

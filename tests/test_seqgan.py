@@ -15,7 +15,7 @@ from rlkit.agents.seqgan_nets import Discriminator, Generator, Highway, filter_b
 from rlkit.core.checkpoint import load_checkpoint
 from rlkit.envs.seqgan_oracle import OracleLSTM, SeqGanOracleEnv
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update
+from tests.conftest import ctrl_c_at_update, read_metrics
 
 TASK = [
     "env=seqgan_oracle",
@@ -33,10 +33,6 @@ AGENT = [
     "agent.k=2",
 ]
 SMALL = [*TASK, *AGENT, "ui=none", "num_threads=1", "total_episodes=4", "log_every=2"]  # 4 steps per epoch
-
-
-def metrics(run: Path) -> list[dict]:
-    return [json.loads(line) for line in (run / "metrics.jsonl").read_text().splitlines()]
 
 
 # ----- the oracle ---------------------------------------------------------------------------------------
@@ -134,7 +130,7 @@ def test_seqgan_trains_through_the_cli(tmp_path: Path, adversarial: bool) -> Non
     run = tmp_path / "run"
     args = [*SMALL, f"agent.adversarial={str(adversarial).lower()}", "eval.every=4", f"hydra.run.dir={run}"]
     assert main(["train", *args]) == 0
-    rows = metrics(run)
+    rows = read_metrics(run)
     train = [r for r in rows if any(k.startswith("train/") and "loss" in k for k in r)]
     keys = set().union(*train)
     assert "train/mle_loss" in keys
@@ -160,7 +156,7 @@ def test_the_mle_baseline_starts_from_the_same_pre_trained_generator(tmp_path: P
         run = tmp_path / adversarial
         args = [*SMALL, f"agent.adversarial={adversarial}", "eval.every=4", f"hydra.run.dir={run}"]
         assert main(["train", *args]) == 0
-        firsts.append(next(r for r in metrics(run) if "eval/nll_oracle" in r))
+        firsts.append(next(r for r in read_metrics(run) if "eval/nll_oracle" in r))
     assert firsts[0] == firsts[1]  # after the MLE epoch: same samples, same NLL_oracle
 
 
@@ -172,7 +168,7 @@ def test_seqgan_resume_after_ctrl_c_matches_an_uninterrupted_run(tmp_path: Path,
         assert main(["train", *args, f"hydra.run.dir={run}"]) == 130
     assert load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]["adv_steps"] == 3
     assert main(["train", f"resume={run}"]) == 0
-    assert metrics(run) == metrics(tmp_path / "ref")
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
     ref = load_checkpoint(tmp_path / "ref" / "checkpoints" / "latest.pt")["agent"]
     resumed = load_checkpoint(run / "checkpoints" / "latest.pt")["agent"]
     for net in ("generator", "rollout", "disc"):
