@@ -18,6 +18,7 @@ import torch
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.schedules import linear_schedule
 from rlkit.core.types import AgentContext, Transition
+from rlkit.core.vector import one_array
 
 RULES = ("q_learning", "sarsa", "expected_sarsa")
 UNIFORM_BLOCK = (
@@ -93,6 +94,7 @@ class TabularAgent:
         self._batch: Transition | None = None
         self._next_action: list[int] | None = None  # SARSA's a', chosen before the update, played next
         self._next_valid: list[bool] | None = None
+        self._one_action: dict[int, np.ndarray] = {}  # one env's (1,) action arrays, shared read-only
 
     @property
     def epsilon(self) -> float:
@@ -127,7 +129,8 @@ class TabularAgent:
         epsilon = self.epsilon if explore else 0.0
         states = np.asarray(obs).tolist()
         if len(states) == 1 and (not explore or self._next_action is None):  # one env: no lists (same draws)
-            return np.array((self._choose(states[0] - self._obs_start, epsilon) + self._act_start,), np.int64)
+            action = self._choose(states[0] - self._obs_start, epsilon) + self._act_start
+            return one_array(self._one_action, action, np.int64)
         choose, start = self._choose, self._obs_start
         actions = [choose(s - start, epsilon) for s in states]
         if explore and self._next_action is not None:  # SARSA plays the a' its last update used

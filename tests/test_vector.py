@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import gymnasium as gym
 import numpy as np
+import pytest
+from gymnasium.wrappers import PassiveEnvChecker
 
 import rlkit.envs  # noqa: F401
-from rlkit.core.vector import SerialVectorEnv
+from rlkit.core.vector import SerialVectorEnv, has_checks, one_array
 
 RIGHT, DOWN = 3, 1
 
@@ -48,3 +50,57 @@ def test_seeding_reproduces_a_stochastic_env() -> None:
         return [envs.step(np.array([2, 1])).obs.tolist() for _ in range(20)]
 
     assert run(5) == run(5) and run(5) != run(6)
+
+
+def test_checking_layers_leave_once_they_have_checked_and_the_cap_stays() -> None:
+    envs = SerialVectorEnv([maze(3)])
+    assert has_checks(envs.envs[0])
+    envs.reset(seed=0)
+    envs.step(np.array([RIGHT]))
+    assert has_checks(envs.envs[0])  # the env checker compares the first two steps
+    out = envs.step(np.array([RIGHT]))
+    assert not has_checks(envs.envs[0]) and isinstance(envs.envs[0], gym.wrappers.TimeLimit)
+    out = envs.step(np.array([RIGHT]))
+    assert out.truncated.tolist() == [True] and out.finished == [(0, 0.0, 3)]  # the episode cap still holds
+
+
+class BadStepEnv(gym.Env):
+    """Its step returns an observation outside its observation space (Gymnasium's checker warns)."""
+
+    observation_space, action_space = gym.spaces.Discrete(2), gym.spaces.Discrete(2)
+
+    def reset(self, *, seed=None, options=None):
+        super().reset(seed=seed)
+        return 0, {}
+
+    def step(self, action):
+        return 5, 0.0, False, False, {}
+
+
+def test_the_env_checker_still_checks_the_first_step() -> None:
+    envs = SerialVectorEnv([lambda: PassiveEnvChecker(BadStepEnv())])
+    envs.reset(seed=0)
+    with pytest.warns(UserWarning, match="not within the observation space"):
+        envs.step(np.array([1]))
+
+
+def test_a_rendering_env_keeps_its_checker_until_it_has_rendered() -> None:
+    envs = SerialVectorEnv([lambda: gym.make("FrozenLake-v1", render_mode="rgb_array")])
+    envs.reset(seed=0)
+    for _ in range(3):
+        envs.step(np.array([1]))
+    assert has_checks(envs.envs[0])
+    assert envs.render().ndim == 3
+    envs.step(np.array([1]))
+    assert not has_checks(envs.envs[0])
+
+
+def test_discrete_observations_are_shared_read_only_arrays_of_the_same_values() -> None:
+    envs = SerialVectorEnv([maze(30)])
+    first = envs.reset(seed=0)
+    seen = [envs.step(np.array([a])).obs for a in (RIGHT, DOWN, RIGHT)]
+    assert [o.tolist() for o in seen] == [[11], [20], [21]] and all(o.dtype == first.dtype for o in seen)
+    assert not seen[0].flags.writeable
+    cache: dict = {}
+    assert one_array(cache, 7, np.int64) is one_array(cache, 7, np.int64)
+    assert one_array(cache, 7, np.int64).tolist() == [7]
