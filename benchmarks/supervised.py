@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 import torch
 from omegaconf import OmegaConf
+from supervised_bare import run_bare_cifar, run_bare_word2vec  # benchmarks/, the script's folder
 
 from rlkit.agents.char_rnn import CharRNN, masked_nll
 from rlkit.agents.model_agent import masked_cross_entropy, masked_mse
@@ -54,7 +55,15 @@ TASKS |= {  # issue 6 part B; the figure is METRIC[name] (default accuracy) of t
         "no figure: plot only (LSTM 128, 2000 steps x 4)",
     ),
 }
+TASKS |= {  # issue 20: their bare loops are in benchmarks/supervised_bare.py
+    "cifar": (
+        ["agent=cifar_cnn", "env=cifar10"],
+        "stand-in, not CIFAR-10 (10 epochs x 40 x 128); CIFAR-10: ~86% at 60k steps",
+    ),
+    "word2vec": (["agent=word2vec", "env=word2vec"], "no figure: 10 planted synonym pairs (3000 x 128)"),
+}
 METRIC = {"char": "bpc", "char_full": "bpc", "ar": "mse", "lstm_ts": "mse"}
+METRIC |= {"cifar": "accuracy", "word2vec": "synonym_recall_at_1"}  # the envs' headlines
 
 
 def task_runner(overrides: list[str], run_dir: Path):
@@ -97,6 +106,10 @@ def run_bare(overrides: list[str], steps: int) -> dict:
         return run_bare_char(cfg, steps)
     if cfg.agent.name in ("ar_forecaster", "lstm_forecaster"):
         return run_bare_forecast(cfg, steps)
+    if cfg.agent.name == "cifar_cnn":
+        return run_bare_cifar(cfg, steps)
+    if cfg.agent.name == "word2vec":
+        return run_bare_word2vec(cfg, steps)
     train_env, test_env = make_env(cfg.env).unwrapped, make_env(cfg.env, evaluation=True).unwrapped
     agent_cfg: SupervisedConfig = OmegaConf.to_object(cfg.agent)
     x_all, y_all, b = train_env.inputs, train_env.targets, train_env.batch_size
