@@ -22,7 +22,8 @@ To add a task: subclass `SupervisedEnv` (or `ClassificationEnv` for labels), loa
 the number reported first: rlkit.core.headline) and `draw` for a picture of what the model does; register a
 Gymnasium id in envs/__init__.py and add configs/env/<task>.yaml with ``eval_kwargs: {split: test}``. A task
 whose later steps do not read earlier answers may say ``actions_ignored = True`` (rlkit.core.vector: its
-actions are then not kept for a resume's replay; digits, CIFAR, toy sequences, time series and char text do).
+actions are then not kept for a resume's replay; digits, CIFAR, toy sequences, time series, char text and
+word2vec do).
 Data-file errors raise rlkit.core.errors.UserError naming the path and what was expected. Rendering
 ("rgb_array") draws the last scored batch; `save_png` writes a frame and `rollout_png` plays a trained agent
 on the first test batch and saves the picture.

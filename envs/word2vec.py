@@ -69,6 +69,7 @@ class Word2VecEnv(gym.Env):
     """
 
     metadata = {"render_modes": ["ansi"], "render_fps": 4}
+    actions_ignored = True  # the epoch's minibatches do not depend on the answers (rlkit.core.vector)
 
     def __init__(
         self,

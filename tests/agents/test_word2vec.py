@@ -11,7 +11,8 @@ import pytest
 import torch
 from PIL import Image
 
-from rlkit.agents.word2vec import Word2VecConfig, log_uniform_probs, sgns_loss
+from rlkit.agents.word2vec import Word2VecAgent, Word2VecConfig, log_uniform_probs, sgns_loss
+from rlkit.core.checkpoint import load_checkpoint
 from rlkit.core.errors import IncompatibleError, UserError
 from rlkit.envs.factory import make_env
 from rlkit.envs.word2vec_report import neighbour_report, project_2d
@@ -19,7 +20,7 @@ from rlkit.frontend.app import build_runner
 from rlkit.frontend.cli import main
 from rlkit.frontend.compose import compose_config
 
-from ..conftest import trained_runner
+from ..conftest import ctrl_c_at_update, read_metrics, train_in_process, trained_runner
 
 FAST = ("ui=none", "num_threads=1", "checkpoint.every=0", "eval.every=0")
 SMALL = ("agent=word2vec", "env=word2vec", "env.kwargs.num_words=40000", "agent.embedding_size=32")
@@ -99,6 +100,18 @@ def test_checkpoint_restores_the_embeddings(run_dir) -> None:
     with pytest.raises(UserError, match="does not fit"):
         wide.agent.load_state_dict(state)
     wide.close()
+
+
+def test_resumed_mid_epoch_keeps_no_answers_and_writes_the_same_metrics(tmp_path, monkeypatch) -> None:
+    args = [*SMALL, "total_steps=24", "log_every=4", "eval.every=12", "ui=none", "num_threads=1", "seed=1"]
+    train_in_process(tmp_path / "ref", *args)
+    run = tmp_path / "run"
+    with ctrl_c_at_update(monkeypatch, Word2VecAgent, 10):
+        assert main(["train", *args, "checkpoint.every=0", f"hydra.run.dir={run}"]) == 130
+    state = load_checkpoint(run / "checkpoints" / "latest.pt")
+    assert state["envs"]["actions"] == [[None] * 10]  # the env says its batches ignore the answers
+    assert main(["train", f"resume={run}"]) == 0
+    assert read_metrics(run) == read_metrics(tmp_path / "ref")
 
 
 def test_refuses_a_non_word2vec_env(run_dir) -> None:
