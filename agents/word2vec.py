@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import torch
@@ -38,6 +39,7 @@ from torch import nn
 
 from rlkit.agents.model_agent import ModelCheckpointMixin, masked_mean
 from rlkit.core.errors import IncompatibleError, check_ranges, describe_space
+from rlkit.core.lazy import LazyMetric
 from rlkit.core.seeding import seeded
 from rlkit.core.types import AgentContext, Transition
 
@@ -166,6 +168,7 @@ class Word2VecAgent(ModelCheckpointMixin):
         self.updates = 0
         self._batch: Transition | None = None
         self._forward: tuple[np.ndarray, torch.Tensor] | None = None
+        self._noise_probs: torch.Tensor | None = None  # noise_probs() of the current counts
 
     # ----- what the mixin needs --------------------------------------------------------------------------
     def _output(self, obs: np.ndarray) -> torch.Tensor:
@@ -178,12 +181,14 @@ class Word2VecAgent(ModelCheckpointMixin):
         """k word ids per row: likely context words (kind 0) or nearest neighbours (kind 1); (n, batch, k)."""
         obs = np.asarray(obs)
         n, b = obs.shape[:2]
+        v = None
         if explore:
             v = self._output(obs)
             self._forward = (obs, v)
             v = v.detach()
-        else:
-            v = None
+            if not obs[..., 1].any():  # a training batch: every row asks for context words
+                with torch.inference_mode():
+                    return self._likely_context(v, train=True).cpu().numpy().reshape(n, b, self.k)
         with torch.inference_mode():
             kinds = torch.as_tensor(obs[..., 1].reshape(-1), device=self.device)
             ids = torch.as_tensor(obs[..., 0].reshape(-1), device=self.device)
@@ -191,17 +196,18 @@ class Word2VecAgent(ModelCheckpointMixin):
             ctx_rows = kinds != NEIGHBOURS
             if bool(ctx_rows.any()):
                 vc = v[ctx_rows] if v is not None else self.model.inp.weight[ids[ctx_rows]]
-                m = (
-                    self.vocab
-                    if v is None or self.cfg.train_candidates is None
-                    else self.cfg.train_candidates
-                )
-                m = max(min(m, self.vocab), self.k)  # the m most frequent words (ids sorted by frequency)
-                log_q = self.noise_probs()[:m].log().to(device=self.device, dtype=vc.dtype)
-                answers[ctx_rows] = (vc @ self.model.out.weight[:m].T + log_q).topk(self.k, dim=1).indices
+                answers[ctx_rows] = self._likely_context(vc, train=v is not None)
             if not bool(ctx_rows.all()):
                 answers[~ctx_rows] = self._nearest(ids[~ctx_rows], self.k)[0]
         return answers.cpu().numpy().reshape(n, b, self.k)
+
+    def _likely_context(self, vc: torch.Tensor, train: bool) -> torch.Tensor:
+        """The k words of highest u . v_c + log q for center vectors vc, among the `train_candidates` most
+        frequent words while training (ids are sorted by frequency), else the whole vocabulary."""
+        m = self.cfg.train_candidates if train and self.cfg.train_candidates is not None else self.vocab
+        m = max(min(m, self.vocab), self.k)
+        log_q = self.noise_probs()[:m].log().to(device=self.device, dtype=vc.dtype)
+        return (vc @ self.model.out.weight[:m].T + log_q).topk(self.k, dim=1).indices
 
     def _nearest(self, ids: torch.Tensor, k: int) -> tuple[torch.Tensor, torch.Tensor]:
         unit = self.model.normalized()
@@ -228,33 +234,46 @@ class Word2VecAgent(ModelCheckpointMixin):
     def load_state_dict(self, state: dict) -> None:
         """Restores a state_dict(); refuses one of another vocabulary or embedding size."""
         super().load_state_dict(state)
+        self._noise_probs = None  # the counts came with the model
         if "noise_rng" in state:
             self.generator.set_state(state["noise_rng"])
 
     # ----- learning --------------------------------------------------------------------------------------
     def noise_probs(self) -> torch.Tensor:
-        """The distribution noise words are drawn from (float64, V)."""
-        if self.cfg.negatives == "log_uniform":
-            return log_uniform_probs(self.vocab)
-        p = self.model.counts.detach().cpu() ** self.cfg.distortion
-        return p / p.sum()
+        """The distribution noise words are drawn from (float64, V; made again only after the counts change,
+        so the update's draw and the next act's ranking share it). Do not modify it in place."""
+        if self._noise_probs is None:
+            if self.cfg.negatives == "log_uniform":
+                self._noise_probs = log_uniform_probs(self.vocab)
+            else:
+                p = self.model.counts.detach().cpu() ** self.cfg.distortion
+                self._noise_probs = p / p.sum()
+        return self._noise_probs
 
     def update(self) -> dict[str, float]:
         """One optimiser step on the negative-sampling loss of the last batch; returns loss and accuracy."""
         tr, v, targets, mask = self._take_batch()
         if tr is None:
             return {}
-        rows = torch.as_tensor(np.asarray(tr.obs)[..., 1].reshape(-1) == CONTEXT, device=self.device)
-        mask = mask * rows
+        kinds = np.asarray(tr.obs)[..., 1].reshape(-1)
+        full = not kinds.any() and all(bool(i["mask"].all()) for i in tr.info)  # a whole training batch
+        if kinds.any():  # questions about neighbours have no context word to learn from
+            mask = mask * torch.as_tensor(kinds == CONTEXT, device=self.device)
         targets = targets.long().clamp(min=0)
         with torch.no_grad():  # the noise distribution learns the context words' frequencies
-            seen = targets[mask > 0]
+            seen = targets if full else targets[mask > 0]
             self.model.counts.index_add_(0, seen, torch.ones_like(seen, dtype=torch.float64))
+            self._noise_probs = None
         noise = torch.multinomial(self.noise_probs(), self.cfg.num_sampled, True, generator=self.generator)
         noise = noise.to(self.device)
         loss = sgns_loss(
             v, self.model.out(targets), self.model.out(noise), noise[None] == targets[:, None], mask
         )
         value = self._step(loss)
-        answers = torch.as_tensor(np.asarray(tr.action).reshape(len(mask), -1)[:, 0], device=self.device)
-        return {"loss": value, "accuracy": masked_mean(answers == targets, mask)}
+        # computed only if the runner reads it (rlkit.core.lazy): the action and targets are not changed later
+        return {"loss": value, "accuracy": LazyMetric(partial(self._accuracy, tr.action, targets, mask))}
+
+    def _accuracy(self, action: np.ndarray, targets: torch.Tensor, mask: torch.Tensor) -> float:
+        """Share of the real context rows whose first answer is the target."""
+        answers = torch.as_tensor(np.asarray(action).reshape(len(mask), -1)[:, 0], device=self.device)
+        return masked_mean(answers == targets, mask)
