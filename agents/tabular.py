@@ -18,7 +18,6 @@ import torch
 from rlkit.core.errors import IncompatibleError, UserError, check_ranges, describe_space
 from rlkit.core.schedules import linear_schedule
 from rlkit.core.types import AgentContext, Transition
-from rlkit.core.vector import one_array
 
 RULES = ("q_learning", "sarsa", "expected_sarsa")
 UNIFORM_BLOCK = (
@@ -94,7 +93,10 @@ class TabularAgent:
         self._batch: Transition | None = None
         self._next_action: list[int] | None = None  # SARSA's a', chosen before the update, played next
         self._next_valid: list[bool] | None = None
-        self._one_action: dict[int, np.ndarray] = {}  # one env's (1,) action arrays, shared read-only
+        # one env's action arrays, made once (0.04 against 0.35 us a step); read-only, as they are shared
+        self._one_env_actions = [np.array((a + self._act_start,), np.int64) for a in range(self.n_actions)]
+        for array in self._one_env_actions:
+            array.flags.writeable = False
 
     @property
     def epsilon(self) -> float:
@@ -125,12 +127,12 @@ class TabularAgent:
         return ties[int(self._uniform() * len(ties))]
 
     def act(self, obs: np.ndarray, explore: bool = True) -> np.ndarray:
-        """Epsilon-greedy actions when exploring, greedy (random among ties) otherwise."""
+        """Epsilon-greedy actions when exploring, greedy (random among ties) otherwise (for one env, a
+        read-only array shared between calls)."""
         epsilon = self.epsilon if explore else 0.0
         states = np.asarray(obs).tolist()
         if len(states) == 1 and (not explore or self._next_action is None):  # one env: no lists (same draws)
-            action = self._choose(states[0] - self._obs_start, epsilon) + self._act_start
-            return one_array(self._one_action, action, np.int64)
+            return self._one_env_actions[self._choose(states[0] - self._obs_start, epsilon)]
         choose, start = self._choose, self._obs_start
         actions = [choose(s - start, epsilon) for s in states]
         if explore and self._next_action is not None:  # SARSA plays the a' its last update used

@@ -8,9 +8,9 @@ import pytest
 from gymnasium.wrappers import PassiveEnvChecker
 
 import rlkit.envs  # noqa: F401
-from rlkit.core.vector import SerialVectorEnv, has_checks, one_array
+from rlkit.core.vector import SerialVectorEnv, has_checks
 
-RIGHT, DOWN = 3, 1
+UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
 
 
 def maze(cap: int):
@@ -93,12 +93,26 @@ def test_a_rendering_env_keeps_its_checker_for_its_first_render() -> None:
     assert envs.render().ndim == 3
 
 
-def test_discrete_observations_are_shared_read_only_arrays_of_the_same_values() -> None:
+def test_discrete_observations_are_fresh_arrays_of_the_same_values() -> None:
     envs = SerialVectorEnv([maze(30)])
     first = envs.reset(seed=0)
-    seen = [envs.step(np.array([a])).obs for a in (RIGHT, DOWN, RIGHT)]
-    assert [o.tolist() for o in seen] == [[11], [20], [21]] and all(o.dtype == first.dtype for o in seen)
-    assert not seen[0].flags.writeable
-    cache: dict = {}
-    assert one_array(cache, 7, np.int64) is one_array(cache, 7, np.int64)
-    assert one_array(cache, 7, np.int64).tolist() == [7]
+    seen = [envs.step(np.array([a])).obs for a in (RIGHT, DOWN, LEFT, UP)]
+    assert [o.tolist() for o in seen] == [[11], [20], [19], [10]]
+    assert all(o.dtype == first.dtype for o in seen)
+    assert seen[-1] is not first and seen[-1].flags.writeable  # a new array each step, as before
+    seen[-1][0] = 99
+    assert envs.step(np.array([RIGHT])).obs.tolist() == [11]
+
+
+class ZeroDimObs(BadStepEnv):
+    """A Discrete env whose observations are 0-d arrays (Gymnasium's checker only warns)."""
+
+    def step(self, action):
+        return np.array(1), 0.0, False, False, {}
+
+
+def test_a_discrete_observation_given_as_a_0d_array_is_batched() -> None:
+    envs = SerialVectorEnv([ZeroDimObs])
+    envs.reset(seed=0)
+    out = envs.step(np.array([1]))
+    assert out.obs.tolist() == [1] and out.obs.dtype == np.int64
