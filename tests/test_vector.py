@@ -101,7 +101,10 @@ def test_discrete_observations_are_fresh_arrays_of_the_same_values() -> None:
     assert all(o.dtype == first.dtype for o in seen)
     assert seen[-1] is not first and seen[-1].flags.writeable  # a new array each step, as before
     seen[-1][0] = 99
-    assert envs.step(np.array([RIGHT])).obs.tolist() == [11]
+    a, b = envs.step(np.array([RIGHT])), envs.step(np.array([LEFT]))
+    assert a.obs.tolist() == [11] and b.obs.tolist() == [10]
+    assert a.reward is not b.reward and a.reward.tolist() == b.reward.tolist() == [0.0]
+    assert a.reward.dtype == np.float64 and a.obs.dtype == np.int64
 
 
 class ZeroDimObs(BadStepEnv):

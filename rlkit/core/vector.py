@@ -65,7 +65,9 @@ class SerialVectorEnv:
         self._keep = [not actions_are_ignored(env) for env in self.envs]  # False: None is kept instead
         self._no_end = np.zeros(self.num_envs, dtype=bool)  # shared, read-only: most steps end no episode
         self._no_end.flags.writeable = False
-        self._int_obs: dict[int, np.ndarray] = {}  # _batch_of_one's (1,) arrays of int observations
+        scalar = self.single_observation_space.shape == ()  # Discrete: one number per observation
+        self._scalar_obs = np.zeros(1, self._obs_dtype) if scalar else None  # _batch_of_one's buffer
+        self._reward = np.zeros(1, np.float64)  # _step_one's buffer: a copy is 0.17 us, np.array 0.35
         self._check_steps = 2  # steps after which Gymnasium's checking layers may have finished (see step)
 
     def reset(self, seed: int | None = None) -> np.ndarray:
@@ -124,7 +126,8 @@ class SerialVectorEnv:
         self._returns[0] += r
         self._lengths[0] += 1
         self._actions[0].append(action if self._keep[0] else None)
-        reward = np.array((r,), dtype=np.float64)
+        self._reward[0] = r
+        reward = self._reward.copy()
         if not (term or trunc):  # tuple.__new__: a VecStep without NamedTuple's Python-level __new__
             obs = self._batch_of_one(o)
             return _new_tuple(VecStep, (obs, obs, reward, self._no_end, self._no_end, [info], []))
@@ -135,16 +138,12 @@ class SerialVectorEnv:
         return VecStep(obs, next_obs, reward, *flags, [info], [ended])
 
     def _batch_of_one(self, o: Any) -> np.ndarray:
-        """np.array((o,), obs dtype), the one env's observation as a batch, made the cheapest way: an int (a
-        Discrete observation) copies a (1,) array made once per value (0.15 against 0.35 us; up to 4,096
-        values kept), an array of the right dtype is copied as o[None].copy() (0.5 against 1.4 us)."""
-        if type(o) is int:
-            template = self._int_obs.get(o)
-            if template is None:
-                template = np.array((o,), self._obs_dtype)
-                if len(self._int_obs) < 4096:
-                    self._int_obs[o] = template
-            return template.copy()
+        """np.array((o,), obs dtype), the one env's observation as a batch, made the cheapest way (a new array
+        each time, the same values): a scalar (Discrete) one through a (1,) buffer (0.18 against 0.35 us), an
+        array of the right dtype copied as o[None].copy() (0.5 against 1.4 us)."""
+        if self._scalar_obs is not None:
+            self._scalar_obs[0] = o
+            return self._scalar_obs.copy()
         if type(o) is np.ndarray and o.dtype == self._obs_dtype:
             return o[None].copy()
         return np.array((o,), self._obs_dtype)
