@@ -5,7 +5,10 @@ from __future__ import annotations
 import csv
 import json
 import math
+import os
 import re
+import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -133,6 +136,7 @@ def test_interrupted_sweep_resumes_without_rerunning_finished_trials(tmp_path, m
     monkeypatch.setattr(sweep_ray, "run", fake_run)
     assert main(["sweep", f"resume={out}", "ui=plain"]) == 0
     assert ran == [t.name for t in plan.trials()]  # each trial once: the finished three were not run again
+
     printed = capsys.readouterr().out
     assert "3 of 4 trials already finished" in printed and "| 00_alpha=0.1" in printed
     rows = list(csv.DictReader((out / "results.csv").read_text().splitlines()))
@@ -204,3 +208,16 @@ def test_reeval_seeds_retrain_the_best_configuration_on_fresh_seeds(tmp_path, mo
     assert [c["config"] for c in summary["configs"]][-1] == f"reeval_{winner}"
     assert summary["configs"][-1]["n"] == 2 and summary["trials"]["done"] == 6
     assert Plan.load(out).fresh == {f"reeval_{winner}": [2, 3]}
+
+
+def test_a_sweep_stopped_by_sigterm_exits_143(tmp_path, monkeypatch, capsys) -> None:
+    def killed_run(*args):
+        os.kill(os.getpid(), signal.SIGTERM)  # what `kill <pid>` sends: handled as Ctrl-C
+        time.sleep(5)  # the handler raises KeyboardInterrupt here
+        return {}
+
+    monkeypatch.setattr(sweep_ray, "connect", lambda settings: False)
+    monkeypatch.setattr(sweep_ray, "run", killed_run)
+    args = ["sweep", "agent.alpha=0.1,0.5", "total_steps=100", f"out={tmp_path / 'sw'}", "ui=plain"]
+    assert main(args) == 143
+    assert "rlkit sweep: terminated (SIGTERM); finished trials are kept" in capsys.readouterr().err

@@ -18,6 +18,7 @@ from __future__ import annotations
 import csv
 import json
 import os
+import signal
 import sys
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from rlkit.core.commands import command
 from rlkit.core.diskio import writable_dir
 from rlkit.core.errors import UserError
 from rlkit.core.headline import Headline
+from rlkit.core.interrupts import stop_signal
 from rlkit.frontend import (
     sweep_board,
     sweep_optuna,
@@ -104,7 +106,8 @@ def _old_nodes(sweep_dir: Path) -> dict[str, str]:
 
 
 def main(argv: list[str]) -> int:
-    """`rlkit sweep key=value ...`: runs the trials, prints the table; exit 0, 1 (failed trials) or 130."""
+    """`rlkit sweep key=value ...`: runs the trials, prints the table; exit 0, 1 (failed trials),
+    130 (Ctrl-C) or 143 (SIGTERM)."""
     if any(a in ("-h", "--help", "help") for a in argv):
         print(sweep_help())
         return 0
@@ -179,9 +182,10 @@ def _run(plan: Plan, sweep_dir: Path, ui: str, total_steps: int | None, headline
         plan.add_reeval(best)
         plan.save(sweep_dir)
         return _run(plan, sweep_dir, ui, total_steps, headline)
-    if interrupted:
-        print(f"rlkit sweep: interrupted; finished trials are kept. Continue with: {resume}", file=sys.stderr)
-        return 130
+    if interrupted:  # Ctrl-C, or SIGTERM (`kill`): 130 or 143, as rlkit train and the shells say
+        what = "interrupted" if stop_signal() == signal.SIGINT else f"terminated ({stop_signal().name})"
+        print(f"rlkit sweep: {what}; finished trials are kept. Continue with: {resume}", file=sys.stderr)
+        return 128 + stop_signal()
     files = "results.csv, summary.json, table.md, curves.png, trials/"
     print(f"\n{text}\n\nSweep directory: {sweep_dir}  ({files})")
     board = hydra_value(str(sweep_dir / "trials"))
