@@ -1,6 +1,6 @@
 """A bare REINFORCE loop on CartPole-v1: what any torch program pays beside its training loop.
 
-The same algorithm and sizes as `rlkit train agent=reinforce env=CartPole-v1` (one env, 64-64 tanh MLPs for
+The same algorithm and sizes as `rlkit train agent=reinforce env=CartPole-v1` (one env, 64-64 ReLU MLPs for
 the policy and a value baseline, Adam 1e-3, 5 whole episodes per update, gamma 0.99, batch-normalised
 advantages), written as a plain script: import torch, make the env, networks and optimizer, loop; no
 evaluation, logging or checkpoints. Prints its whole time (from the interpreter's start) and its loop's, so
@@ -24,8 +24,8 @@ T_IMPORTS = time.perf_counter()
 
 
 def mlp(out: int) -> nn.Module:
-    """4 -> 64 -> 64 -> out, tanh (rlkit's default MLP for REINFORCE)."""
-    return nn.Sequential(nn.Linear(4, 64), nn.Tanh(), nn.Linear(64, 64), nn.Tanh(), nn.Linear(64, out))
+    """4 -> 64 -> 64 -> out, ReLU (rlkit's default MLP for REINFORCE, agents/networks.py)."""
+    return nn.Sequential(nn.Linear(4, 64), nn.ReLU(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, out))
 
 
 def returns_of(rewards: list[float], gamma: float = 0.99) -> list[float]:
