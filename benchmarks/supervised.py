@@ -22,6 +22,7 @@ import platform
 import statistics
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -81,6 +82,20 @@ def task_arguments(description: str, steps: int) -> argparse.Namespace:
     args = parser.parse_args()
     torch.set_num_threads(1)
     return args
+
+
+def alternate(ways: dict[str, Callable[[], float]], rounds: int, steps: int) -> None:
+    """Runs every way (a measurement returning CPU seconds of `steps` steps) `rounds` times, alternating,
+    and prints each one's median per step, what it adds to the "bare" way's and bare / this."""
+    cpu: dict[str, list[float]] = {name: [] for name in ways}
+    for _ in range(rounds):
+        for name, way in ways.items():
+            cpu[name].append(way())
+    bare = statistics.median(cpu["bare"])
+    for name, values in cpu.items():
+        med, per_round = statistics.median(values), [round(v, 3) for v in values]
+        per_step, added = med / steps * 1e6, (med - bare) / steps * 1e6
+        print(f"{name:9s} {per_step:7.1f} us/step  +{added:6.1f} us  bare/this {bare / med:.3f}  {per_round}")
 
 
 def run_rlkit(overrides: list[str], run_dir: Path, metric: str = "accuracy") -> dict:

@@ -12,14 +12,13 @@ Alternating in one process, CPU time per step (medians over rounds) of one task'
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parent))
-from supervised import TASKS, run_bare, task_arguments, task_runner  # noqa: E402  (benchmarks/supervised.py)
+from supervised import TASKS, alternate, run_bare, task_arguments, task_runner  # noqa: E402  (benchmarks/supervised.py)
 
 from rlkit.core.types import Transition  # noqa: E402
 
@@ -76,15 +75,7 @@ def main() -> None:
         "cached": lambda: by_hand_cpu(overrides, n, cached=True),
         "bare": lambda: run_bare([*overrides, f"total_steps={n}"], n)["cpu_s"],
     }
-    cpu: dict[str, list[float]] = {k: [] for k in ways}
-    for _ in range(args.rounds):
-        for name, way in ways.items():
-            cpu[name].append(way())
-    bare = statistics.median(cpu["bare"])
-    for name, values in cpu.items():
-        med = statistics.median(values)
-        rounds = [round(v, 3) for v in values]
-        print(f"{name:8s} {med / n * 1e6:7.1f} us/step  bare/this {bare / med:.3f}  {rounds}")
+    alternate(ways, args.rounds, n)
 
 
 if __name__ == "__main__":

@@ -20,17 +20,17 @@ The same Python code costs 3-4x more between torch's forward and backward passes
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).parent))
-from supervised import TASKS, minibatches, task_arguments, task_runner  # noqa: E402
+from supervised import TASKS, alternate, minibatches, task_arguments, task_runner  # noqa: E402
 
 from rlkit.agents.model_agent import masked_cross_entropy  # noqa: E402
 
@@ -38,7 +38,7 @@ VARIANTS = ("bare", "+answer", "+score", "+env", "+vector", "+loss")
 
 
 def loop(runner, variant: str, steps: int) -> float:
-    """CPU seconds per step of the bare loop with the pieces up to `variant` added."""
+    """CPU seconds of `steps` steps of the bare loop with the pieces up to `variant` added."""
     level = VARIANTS.index(variant)
     envs, agent = runner.envs, runner.agent
     env = envs.envs[0]
@@ -67,7 +67,7 @@ def loop(runner, variant: str, steps: int) -> float:
         if level >= 5:
             value = float(loss.detach())
             reward = value == value  # noqa: F841  (the finite check)
-    return (time.process_time() - c0) / steps
+    return time.process_time() - c0
 
 
 def main() -> None:
@@ -78,15 +78,7 @@ def main() -> None:
         raise SystemExit("supervised_protocol.py times classification tasks (softmax, cnn)")
     for variant in VARIANTS:  # warm-up
         loop(runner, variant, 200)
-    cpu: dict[str, list[float]] = {v: [] for v in VARIANTS}
-    for _ in range(args.rounds):
-        for variant in VARIANTS:
-            cpu[variant].append(loop(runner, variant, args.steps))
-    bare = statistics.median(cpu["bare"])
-    for variant in VARIANTS:
-        med = statistics.median(cpu[variant])
-        added = (med - bare) * 1e6
-        print(f"{variant:8s} {med * 1e6:7.1f} us/step  +{added:6.1f} us  bare/this {bare / med:.3f}")
+    alternate({v: partial(loop, runner, v, args.steps) for v in VARIANTS}, args.rounds, args.steps)
     runner.close()
 
 

@@ -12,7 +12,6 @@
 
 from __future__ import annotations
 
-import statistics
 import sys
 import tempfile
 import time
@@ -21,7 +20,7 @@ from pathlib import Path
 import numpy as np
 
 sys.path.insert(0, str(Path(__file__).parent))
-from supervised import TASKS, run_bare, task_arguments, task_runner  # noqa: E402
+from supervised import TASKS, alternate, run_bare, task_arguments, task_runner  # noqa: E402
 
 from rlkit.envs.supervised import SupervisedEnv  # noqa: E402
 
@@ -66,14 +65,7 @@ def main() -> None:
         "unscored": lambda: train_cpu(overrides, True),
         "bare": lambda: run_bare(overrides, n)["cpu_s"],
     }
-    cpu: dict[str, list[float]] = {k: [] for k in ways}
-    for _ in range(args.rounds):
-        for name, way in ways.items():
-            cpu[name].append(way())
-    bare = statistics.median(cpu["bare"])
-    for name, values in cpu.items():
-        med = statistics.median(values)
-        print(f"{name:9s} {med / n * 1e6:7.1f} us/step  bare/this {bare / med:.3f}")
+    alternate(ways, args.rounds, n)
 
 
 if __name__ == "__main__":
