@@ -1,4 +1,5 @@
-"""The vector env: same-step autoreset, the true final observation, episode statistics."""
+"""The vector env: same-step autoreset, the true final observation, episode statistics, its one-env arrays
+and Gymnasium's checking layers (taken out once they have checked)."""
 
 from __future__ import annotations
 
@@ -8,9 +9,18 @@ import pytest
 from gymnasium.wrappers import PassiveEnvChecker
 
 import rlkit.envs  # noqa: F401
-from rlkit.core.vector import SerialVectorEnv, has_checks
+from rlkit.core.vector import SerialVectorEnv
 
 UP, DOWN, LEFT, RIGHT = 0, 1, 2, 3
+
+
+def has_checks(env: gym.Env) -> bool:
+    """Whether env's wrapper chain holds one of Gymnasium's checking layers (order enforcing, env checker)."""
+    while isinstance(env, gym.Wrapper):
+        if isinstance(env, (gym.wrappers.OrderEnforcing, PassiveEnvChecker)):
+            return True
+        env = env.env
+    return False
 
 
 def maze(cap: int):

@@ -192,15 +192,6 @@ class SerialVectorEnv:
             env.close()
 
 
-def has_checks(env: gym.Env) -> bool:
-    """Whether env's wrapper chain holds one of Gymnasium's checking layers (order enforcing, env checker)."""
-    while isinstance(env, gym.Wrapper):
-        if isinstance(env, (OrderEnforcing, PassiveEnvChecker)):
-            return True
-        env = env.env
-    return False
-
-
 CHECKER_FLAGS = (("checked_reset", False), ("checked_step", False), ("checked_data_reuse", True))
 
 
