@@ -256,8 +256,9 @@ class Word2VecAgent(ModelCheckpointMixin):
         if tr is None:
             return {}
         kinds = np.asarray(tr.obs)[..., 1].reshape(-1)
-        full = not kinds.any() and all(bool(i["mask"].all()) for i in tr.info)  # a whole training batch
-        if kinds.any():  # questions about neighbours have no context word to learn from
+        neighbours = bool(kinds.any())  # questions about neighbours have no context word to learn from
+        full = not neighbours and all(bool(i["mask"].all()) for i in tr.info)  # a whole training batch
+        if neighbours:
             mask = mask * torch.as_tensor(kinds == CONTEXT, device=self.device)
         targets = targets.long().clamp(min=0)
         with torch.no_grad():  # the noise distribution learns the context words' frequencies

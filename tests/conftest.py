@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+import rlkit.core.checkpoint as checkpoint
 from rlkit.core.runner import Runner
 from rlkit.frontend.app import build_runner, train
 from rlkit.frontend.cli import main
@@ -60,6 +61,18 @@ def ctrl_c_at_update(monkeypatch, agent_cls: type, n: int, signum: int = signal.
     with monkeypatch.context() as m:
         m.setattr(agent_cls, "update", update_then_ctrl_c)
         yield
+
+
+def signal_after_checkpoint_writes(monkeypatch, signum: int) -> None:
+    """Every checkpoint file written from now on (rlkit.core.checkpoint.save_checkpoint) is followed at once
+    by `signum` sent to this process: a Ctrl-C or `kill` in the middle of a checkpoint set's update."""
+    original = checkpoint.save_checkpoint
+
+    def save_then_signal(path, state):
+        original(path, state)
+        os.kill(os.getpid(), signum)
+
+    monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_signal)
 
 
 @pytest.fixture

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
 import signal
 import subprocess
 import sys
@@ -14,7 +13,7 @@ import pytest
 
 from rlkit.core.checkpoint import Checkpointer, load_checkpoint
 from rlkit.frontend.cli import main
-from tests.conftest import ctrl_c_at_update
+from tests.conftest import ctrl_c_at_update, signal_after_checkpoint_writes
 
 RLKIT = str(Path(sys.executable).parent / "rlkit")
 MAZE = ["agent=sarsa", "env=maze_traps", "total_steps=3000", "checkpoint.every=1000", "ui=none"]
@@ -196,18 +195,10 @@ def test_eval_and_play_fall_back_from_a_damaged_latest(command, tmp_path, capsys
 
 # ----- item 6: Ctrl-C twice ---------------------------------------------------------------------------------
 def test_a_second_ctrl_c_during_a_checkpoint_write_leaves_a_consistent_set(tmp_path, monkeypatch) -> None:
-    import rlkit.core.checkpoint as checkpoint
-
     ckpt = Checkpointer(tmp_path, keep=3)
     for step in (100, 200, 300):
         ckpt.save({"runner": {"step": step}}, step)
-    original = checkpoint.save_checkpoint
-
-    def save_then_ctrl_c(path, state):
-        original(path, state)
-        os.kill(os.getpid(), signal.SIGINT)
-
-    monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_ctrl_c)
+    signal_after_checkpoint_writes(monkeypatch, signal.SIGINT)
     with pytest.raises(KeyboardInterrupt):  # delivered once the set is consistent again
         ckpt.save({"runner": {"step": 400}}, 400)
     assert [p.name for p in ckpt.numbered()] == [f"ckpt_{s:012d}.pt" for s in (200, 300, 400)]

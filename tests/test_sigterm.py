@@ -17,7 +17,7 @@ from rlkit.core.commands import command
 from rlkit.core.interrupts import sigterm_as_ctrl_c, stop_signal
 from rlkit.frontend.cli import main
 
-from .conftest import ctrl_c_at_update
+from .conftest import ctrl_c_at_update, signal_after_checkpoint_writes
 
 RLKIT = str(Path(sys.executable).parent / "rlkit")
 ARGS = ["agent=q_learning", "env=maze_traps", "total_steps=5000", "checkpoint.every=0", "ui=none"]
@@ -78,20 +78,10 @@ def test_kill_of_a_training_process_leaves_a_checkpoint_to_resume_from(tmp_path:
 
 
 def test_sigterm_during_a_checkpoint_write_waits_for_a_consistent_set(tmp_path: Path, monkeypatch) -> None:
-    import os
-
-    import rlkit.core.checkpoint as checkpoint
-
     ckpt = Checkpointer(tmp_path, keep=2)
     for step in (100, 200):
         ckpt.save({"runner": {"step": step}}, step)
-    original = checkpoint.save_checkpoint
-
-    def save_then_sigterm(path, state):
-        original(path, state)
-        os.kill(os.getpid(), signal.SIGTERM)
-
-    monkeypatch.setattr(checkpoint, "save_checkpoint", save_then_sigterm)
+    signal_after_checkpoint_writes(monkeypatch, signal.SIGTERM)
     with sigterm_as_ctrl_c(), pytest.raises(KeyboardInterrupt):  # delivered once the set is consistent
         ckpt.save({"runner": {"step": 300}}, 300)
     assert stop_signal() == signal.SIGTERM
